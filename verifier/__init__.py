@@ -1,0 +1,1 @@
+"""Jeton verifier: token store, secrets at rest, PIN + code verification, PIN lifecycle, audit."""
