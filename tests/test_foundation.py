@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from benchmarks import runner
-from tests.support import postgres_database_exists, throwaway_postgres_database
+from tests.support import postgres_database_exists, require, throwaway_postgres_database
 
 
 @pytest.mark.micropython
@@ -83,7 +83,7 @@ def test_free_port_can_be_bound(port):
 @pytest.mark.browser
 def test_browser_renders_a_local_page(page, tmp_path, port):
     (tmp_path / "index.html").write_text(
-        "<!doctype html><html lang=fr><meta charset=utf-8><title>Jeton</title>"
+        "<!doctype html><html lang=fr><meta charset=utf-8><title>Jeton</title><link rel=icon href=\"data:,\">"
         "<button onclick=\"document.body.dataset.ok='oui'\">Valider</button></html>",
         encoding="utf-8",
     )
@@ -113,3 +113,13 @@ def test_bench_runner_prints_each_figure_beside_its_baseline():
     assert "codes" in table and "floor: 1.5 ms" in table and "2.00x" in table and "< 5 ms" in table
     assert runner.p95([float(i) for i in range(101)]) == 95.0
     assert runner.discover(["interpreters"]) == ["bench_interpreters"]
+
+
+def test_a_missing_real_part_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="missing under CI: PostgreSQL"):
+        require(False, "PostgreSQL")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="missing: PostgreSQL"):
+        require(False, "PostgreSQL")
+    require(True, "PostgreSQL")  # present: nothing happens
