@@ -1,0 +1,174 @@
+"""The key ring: AES-256-GCM keys for token secrets (key ids, one primary) and the PIN pepper.
+
+The ring lives in a JSON file outside the database, readable by its owner only (mode 0600)::
+
+    {"format": "jeton-keyring/1", "primary": "k-3f9a0c21",
+     "keys": {"k-3f9a0c21": "<base64 of 32 bytes>"},
+     "pepper": {"id": "p-77d2e810", "key": "<base64 of 32 bytes>"}}
+
+Each secret is sealed with a random 96-bit nonce and associated data binding it to its token serial and key id,
+so a ciphertext copied onto another row does not decrypt. The pepper never enters the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from verifier.errors import KeyRingError
+
+FORMAT = "jeton-keyring/1"
+_NONCE = 12
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def _associated_data(serial: str, key_id: str) -> bytes:
+    return f"jeton-token-secret\x00{serial}\x00{key_id}".encode()
+
+
+@dataclass
+class KeyRing:
+    """Encryption keys by id (one primary) and the PIN pepper."""
+
+    keys: dict[str, bytes]
+    primary: str
+    pepper_id: str
+    pepper: bytes
+    path: Path | None = None
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.primary not in self.keys:
+            raise KeyRingError("key ring: the primary key id is not among the keys")
+        for key_id, key in self.keys.items():
+            if len(key) != 32:
+                raise KeyRingError(f"key ring: key {key_id} is not 32 bytes (AES-256)")
+        if len(self.pepper) < 32:
+            raise KeyRingError("key ring: the pepper is shorter than 32 bytes")
+
+    def __repr__(self) -> str:  # never show key material
+        return f"KeyRing(primary={self.primary!r}, key_ids={sorted(self.keys)!r}, pepper_id={self.pepper_id!r})"
+
+    @classmethod
+    def generate(cls) -> KeyRing:
+        """A new ring with one fresh primary key and a fresh pepper, from the OS CSPRNG."""
+        key_id = _new_id("k")
+        return cls(keys={key_id: AESGCM.generate_key(256)}, primary=key_id, pepper_id=_new_id("p"),
+                   pepper=secrets.token_bytes(32))
+
+    def _cipher(self, key_id: str) -> AESGCM:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            if key_id not in self.keys:
+                raise KeyRingError(
+                    f"the key ring has no key {key_id!r}: a token was sealed with a key missing from this key file"
+                )
+            cipher = self._ciphers[key_id] = AESGCM(self.keys[key_id])
+        return cipher
+
+    def seal(self, serial: str, secret: bytes) -> tuple[str, bytes]:
+        """Encrypt a token secret under the primary key: (key id, nonce + ciphertext + tag)."""
+        nonce = secrets.token_bytes(_NONCE)
+        sealed = self._cipher(self.primary).encrypt(nonce, bytes(secret), _associated_data(serial, self.primary))
+        return self.primary, nonce + sealed
+
+    def open(self, serial: str, key_id: str, blob: bytes) -> bytes:
+        """Decrypt a token secret; a wrong key, serial or a tampered blob raises KeyRingError."""
+        cipher = self._cipher(key_id)
+        try:
+            return cipher.decrypt(blob[:_NONCE], blob[_NONCE:], _associated_data(serial, key_id))
+        except InvalidTag:
+            raise KeyRingError(f"the secret of token {serial!r} does not decrypt (tampered, or another key)") from None
+
+    def with_new_primary(self) -> KeyRing:
+        """A copy of this ring with one more key, made primary (the old keys stay for reading)."""
+        key_id = _new_id("k")
+        keys = dict(self.keys)
+        keys[key_id] = AESGCM.generate_key(256)
+        return KeyRing(keys=keys, primary=key_id, pepper_id=self.pepper_id, pepper=self.pepper, path=self.path)
+
+    def without(self, key_ids: set[str]) -> KeyRing:
+        """A copy without the given (non-primary) keys."""
+        if self.primary in key_ids:
+            raise KeyRingError("cannot drop the primary key")
+        keys = {k: v for k, v in self.keys.items() if k not in key_ids}
+        return KeyRing(keys=keys, primary=self.primary, pepper_id=self.pepper_id, pepper=self.pepper, path=self.path)
+
+    # -- files ---------------------------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        b64 = base64.b64encode
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "primary": self.primary,
+                "keys": {k: b64(v).decode() for k, v in sorted(self.keys.items())},
+                "pepper": {"id": self.pepper_id, "key": b64(self.pepper).decode()},
+            },
+            indent=2,
+        ) + "\n"
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the ring atomically (new file, mode 0600, then rename over the old one)."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(self.to_json())
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.path = path
+
+
+def load_keyring(path: str | os.PathLike) -> KeyRing:
+    """Read a key file; refuse a missing, malformed or group/world-readable one with a clear message."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyRingError(f"key file {path} does not exist (`jeton-admin init --keys {path}` creates one)") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyRingError(f"key file {path} is readable by others (mode {stat.S_IMODE(mode):04o}): chmod 600 it")
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format") != FORMAT:
+            raise ValueError("format")
+        ring = KeyRing(
+            keys={k: base64.b64decode(v, validate=True) for k, v in data["keys"].items()},
+            primary=data["primary"],
+            pepper_id=data["pepper"]["id"],
+            pepper=base64.b64decode(data["pepper"]["key"], validate=True),
+            path=path,
+        )
+    except KeyRingError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise KeyRingError(f"key file {path} is not a Jeton key ring ({FORMAT})") from None
+    return ring
+
+
+def create_keyring(path: str | os.PathLike) -> KeyRing:
+    """Create a new key file (mode 0600); refuse to overwrite an existing one."""
+    path = Path(path)
+    if path.exists():
+        raise KeyRingError(f"key file {path} already exists: not overwritten")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ring = KeyRing.generate()
+    ring.save(path)
+    return ring

@@ -1,0 +1,1 @@
+"""Alembic migrations of the token store (run by `jeton-admin init` or `verifier.db.upgrade`)."""

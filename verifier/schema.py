@@ -1,0 +1,93 @@
+"""The token store's tables (SQLAlchemy Core). Migrations in ``verifier/migrations`` create them.
+
+Other applications sharing the database (booklet_web) may reference ``users.id`` by foreign key: the table is
+``users``, its primary key the integer ``id``, its ``login`` unique. Times are Unix seconds (UTC) as floats;
+steps are TOTP time steps (``floor(unix / period)``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+#: token states (DESIGN.md §4): pending -> ready -> assigned (new PIN required) -> active; locked, disabled,
+#: retired from any; failed when provisioning could not complete
+TOKEN_STATES = ("pending", "ready", "assigned", "active", "locked", "disabled", "retired", "failed")
+ROLES = ("teacher", "admin")
+ALGORITHMS = ("sha1", "sha256", "sha512")
+KINDS = ("hardware", "software")
+
+#: the Alembic version table of the verifier (the booklet keeps its own)
+VERSION_TABLE = "verifier_alembic_version"
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("login", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("role", sa.String(16), nullable=False, server_default="teacher"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.CheckConstraint("role IN ('teacher', 'admin')", name="ck_users_role"),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("serial", sa.String(16), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="hardware"),
+    sa.Column("algo", sa.String(8), nullable=False),
+    sa.Column("digits", sa.Integer, nullable=False),
+    sa.Column("period", sa.Integer, nullable=False),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("secret_ct", sa.LargeBinary, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=True, index=True),
+    sa.Column("model", sa.String(64)),
+    sa.Column("firmware", sa.String(64)),
+    sa.Column("operator", sa.String(64)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("provisioned_at", sa.Float),
+    sa.Column("clock_offset", sa.Float),
+    sa.Column("state_reason", sa.String(200)),
+    sa.Column("assigned_at", sa.Float),
+    sa.Column("pin_hash", sa.String(200)),
+    sa.Column("drift", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_step", sa.BigInteger),
+    sa.Column("fail_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_at", sa.Float),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.Float),
+    sa.CheckConstraint(
+        "state IN ('pending', 'ready', 'assigned', 'active', 'locked', 'disabled', 'retired', 'failed')",
+        name="ck_tokens_state",
+    ),
+)
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("tokens.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("used_at", sa.Float),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("login", sa.String(64), index=True),
+    sa.Column("serial", sa.String(16), index=True),
+    sa.Column("source", sa.String(100)),
+    sa.Column("detail", sa.String(500)),
+)

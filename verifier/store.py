@@ -1,0 +1,493 @@
+"""The token store: users, tokens and their lifecycle, secrets sealed under the key ring, audit.
+
+Every state change is one conditional UPDATE (compare-and-set on the row's ``version``), so two processes or two
+hosts sharing the database never both apply a change computed from the same old row: the loser gets
+ConcurrentChange and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from verifier import audit as audit_log
+from verifier import db
+from verifier.errors import (
+    AlreadyAssigned,
+    ConcurrentChange,
+    DuplicateLogin,
+    DuplicateSerial,
+    InvalidInput,
+    InvalidState,
+    NoKeysError,
+    TokenNotFound,
+    UserNotFound,
+)
+from verifier.keyring import KeyRing, create_keyring, load_keyring
+from verifier.schema import ALGORITHMS, KINDS, ROLES, tickets, tokens, users
+from verifier.settings import Settings
+
+SERIAL_RE = re.compile(r"^[A-Z0-9-]{1,16}$")
+# Logins are never digits only, so a passcode typed into the login field is never mistaken for one.
+LOGIN_RE = re.compile(r"^(?![0-9]+$)[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+#: states whose token is held by a user (and counts for login)
+HELD = ("assigned", "active", "locked")
+#: states from which a token can be assigned
+ASSIGNABLE = ("ready",)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    login: str
+    display_name: str
+    role: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the store knows about a token, without its secret."""
+
+    serial: str
+    state: str
+    kind: str
+    login: str | None
+    algo: str
+    digits: int
+    period: int
+    model: str | None
+    firmware: str | None
+    operator: str | None
+    created_at: float
+    provisioned_at: float | None
+    clock_offset: float | None
+    state_reason: str | None
+    assigned_at: float | None
+    has_pin: bool
+    drift: int
+    last_step: int | None
+    fail_count: int
+    locked_at: float | None
+    key_id: str
+
+    def as_dict(self) -> dict:
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+_TOKEN_COLUMNS = [c for c in tokens.c if c.name not in ("secret_ct",)]
+
+
+def _token_info(row) -> TokenInfo:
+    m = row._mapping
+    return TokenInfo(
+        serial=m["serial"], state=m["state"], kind=m["kind"], login=m["login"], algo=m["algo"], digits=m["digits"],
+        period=m["period"], model=m["model"], firmware=m["firmware"], operator=m["operator"],
+        created_at=m["created_at"], provisioned_at=m["provisioned_at"], clock_offset=m["clock_offset"],
+        state_reason=m["state_reason"], assigned_at=m["assigned_at"], has_pin=m["pin_hash"] is not None,
+        drift=m["drift"], last_step=m["last_step"], fail_count=m["fail_count"], locked_at=m["locked_at"],
+        key_id=m["key_id"],
+    )
+
+
+def check_serial(serial: str) -> str:
+    if not isinstance(serial, str) or not SERIAL_RE.match(serial):
+        raise InvalidInput("a serial is 1 to 16 characters of A-Z, 0-9 and '-'")
+    return serial
+
+
+def check_login(login: str) -> str:
+    if not isinstance(login, str) or not LOGIN_RE.match(login):
+        raise InvalidInput("a login is 1 to 64 characters (letters, digits, . _ @ -), not digits only")
+    return login
+
+
+def check_token_params(algo: str, digits: int, period: int) -> None:
+    if algo not in ALGORITHMS:
+        raise InvalidInput(f"algorithm must be one of {', '.join(ALGORITHMS)}")
+    if digits not in (6, 8):
+        raise InvalidInput("a token shows 6 or 8 digits")
+    if period not in (30, 60):
+        raise InvalidInput("a token's period is 30 or 60 seconds")
+
+
+@contextmanager
+def _unique_serial(serial: str) -> Iterator[None]:
+    """Turn the database's unique-serial violation (a concurrent insert) into DuplicateSerial."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        if "serial" in str(exc.orig).lower() or "unique" in str(exc.orig).lower():
+            raise DuplicateSerial(serial) from None
+        raise
+
+
+def _now(now: float | None) -> float:
+    return time.time() if now is None else float(now)
+
+
+class Store:
+    """Users, tokens and audit in one database, token secrets sealed under a key ring.
+
+    Open it with :func:`verifier.open_store`. Methods taking ``actor`` write an audit row naming it.
+    """
+
+    def __init__(self, engine: sa.Engine, ring: KeyRing, settings: Settings | None = None) -> None:
+        self.engine = engine
+        self.ring = ring
+        self.settings = settings or Settings()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One database transaction (committed on success, rolled back on any error)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- users -----------------------------------------------------------------------------------------------
+
+    def add_user(self, login: str, display_name: str = "", role: str = "teacher", *, actor: str = "system",
+                 now: float | None = None) -> UserInfo:
+        """Create a user (role ``teacher`` or ``admin``); DuplicateLogin when the login exists."""
+        check_login(login)
+        if role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+        now = _now(now)
+        try:
+            with self.transaction() as conn:
+                new_id = conn.execute(
+                    users.insert().values(login=login, display_name=display_name or "", role=role, created_at=now)
+                ).inserted_primary_key[0]
+                audit_log.write(conn, action="user.add", outcome="ok", actor=actor, login=login,
+                                detail=f"role={role}", now=now)
+        except sa.exc.IntegrityError:
+            raise DuplicateLogin(login) from None
+        return UserInfo(new_id, login, display_name or "", role, now)
+
+    def find_user(self, login: str) -> UserInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.login == login)).first()
+        return UserInfo(**row._mapping) if row else None
+
+    def get_user(self, login: str) -> UserInfo:
+        user = self.find_user(login)
+        if user is None:
+            raise UserNotFound(login)
+        return user
+
+    def list_users(self) -> list[UserInfo]:
+        with self.engine.connect() as conn:
+            return [UserInfo(**r._mapping) for r in conn.execute(sa.select(users).order_by(users.c.login))]
+
+    def update_user(self, login: str, *, display_name: str | None = None, role: str | None = None,
+                    actor: str = "system", now: float | None = None) -> UserInfo:
+        """Change a user's display name and/or role."""
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+        values = {k: v for k, v in (("display_name", display_name), ("role", role)) if v is not None}
+        with self.transaction() as conn:
+            if values:
+                done = conn.execute(users.update().where(users.c.login == login).values(**values)).rowcount
+            else:
+                done = conn.execute(sa.select(users.c.id).where(users.c.login == login)).first() is not None
+            if not done:
+                raise UserNotFound(login)
+            audit_log.write(conn, action="user.update", outcome="ok", actor=actor, login=login,
+                            detail=", ".join(f"{k}={v}" for k, v in values.items()), now=_now(now))
+        return self.get_user(login)
+
+    def set_role(self, login: str, role: str, *, actor: str = "system") -> UserInfo:
+        """Make a user a ``teacher`` or an ``admin``."""
+        return self.update_user(login, role=role, actor=actor)
+
+    # -- reading tokens --------------------------------------------------------------------------------------
+
+    def _token_select(self):
+        return sa.select(*_TOKEN_COLUMNS, users.c.login).select_from(tokens.outerjoin(users))
+
+    def find_token(self, serial: str) -> TokenInfo | None:
+        """The token with this serial, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(self._token_select().where(tokens.c.serial == serial)).first()
+        return _token_info(row) if row else None
+
+    def get_token(self, serial: str) -> TokenInfo:
+        """The token with this serial; TokenNotFound otherwise."""
+        token = self.find_token(serial)
+        if token is None:
+            raise TokenNotFound(serial)
+        return token
+
+    def list_tokens(self, *, state: str | None = None, login: str | None = None) -> list[TokenInfo]:
+        """Tokens by serial, optionally only one state or one user's."""
+        stmt = self._token_select().order_by(tokens.c.serial)
+        if state is not None:
+            stmt = stmt.where(tokens.c.state == state)
+        if login is not None:
+            stmt = stmt.where(users.c.login == login)
+        with self.engine.connect() as conn:
+            return [_token_info(r) for r in conn.execute(stmt)]
+
+    def token_secret(self, serial: str, *, actor: str = "system", purpose: str = "read") -> bytes:
+        """The decrypted secret of a token (for a device check or an export); the read is audited."""
+        with self.transaction() as conn:
+            row = conn.execute(sa.select(tokens).where(tokens.c.serial == serial)).first()
+            if row is None:
+                raise TokenNotFound(serial)
+            if row.state in ("retired", "failed"):
+                raise InvalidState(serial, row.state, "read its secret (it was destroyed)")
+            secret = self.ring.open(row.serial, row.key_id, row.secret_ct)
+            audit_log.write(conn, action="token.secret_read", outcome="ok", actor=actor, serial=serial,
+                            detail=f"purpose={purpose}")
+        return secret
+
+    # -- creating tokens -------------------------------------------------------------------------------------
+
+    def _insert_token(self, conn: sa.Connection, serial: str, secret: bytes, state: str, now: float,
+                      reuse: bool, **facts) -> int:
+        key_id, blob = self.ring.seal(serial, secret)
+        values = dict(serial=serial, key_id=key_id, secret_ct=blob, state=state, created_at=now, updated_at=now,
+                      drift=0, last_step=None, fail_count=0, pin_hash=None, user_id=None, locked_at=None,
+                      state_reason=None, provisioned_at=None, clock_offset=None, assigned_at=None, **facts)
+        if reuse:
+            old = conn.execute(sa.select(tokens.c.id, tokens.c.state, tokens.c.version)
+                               .where(tokens.c.serial == serial)).first()
+            if old is not None:
+                if old.state not in ("failed", "retired"):
+                    raise DuplicateSerial(serial)
+                done = conn.execute(tokens.update().where(tokens.c.id == old.id, tokens.c.version == old.version)
+                                    .values(version=old.version + 1, **values)).rowcount
+                if not done:
+                    raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again")
+                return old.id
+        if conn.execute(sa.select(tokens.c.id).where(tokens.c.serial == serial)).first() is not None:
+            raise DuplicateSerial(serial)
+        # a concurrent insert of the same serial still meets the unique constraint (see _unique_serial)
+        return conn.execute(tokens.insert().values(**values)).inserted_primary_key[0]
+
+    def create_pending_token(self, serial: str, secret: bytes, *, algo: str = "sha1", digits: int = 6,
+                             period: int = 30, model: str | None = None, firmware: str | None = None,
+                             operator: str | None = None, kind: str = "hardware", reuse: bool = False,
+                             now: float | None = None) -> TokenInfo:
+        """Phase 1 of seeding: record a token as ``pending``, its secret sealed, before the device holds it.
+
+        DuplicateSerial when the serial exists (with ``reuse=True``, a ``failed`` or ``retired`` record of that
+        serial is replaced instead).
+        """
+        check_serial(serial)
+        check_token_params(algo, digits, period)
+        if kind not in KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+        if not 16 <= len(secret) <= 64:
+            raise InvalidInput("a token secret is 16 to 64 bytes")
+        now = _now(now)
+        with _unique_serial(serial), self.transaction() as conn:
+            self._insert_token(conn, serial, secret, "pending", now, reuse, kind=kind, algo=algo, digits=digits,
+                               period=period, model=model, firmware=firmware, operator=operator)
+            audit_log.write(conn, action="token.create", outcome="pending", actor=operator or "system",
+                            serial=serial, detail=f"model={model} firmware={firmware}", now=now)
+        return self.get_token(serial)
+
+    def import_token(self, serial: str, secret: bytes, *, algo: str = "sha1", digits: int = 6, period: int = 30,
+                     drift: int = 0, model: str | None = None, source: str = "import", actor: str = "system",
+                     now: float | None = None) -> TokenInfo:
+        """Record a token that already holds its secret (PSKC or CSV import) as ``ready``."""
+        check_serial(serial)
+        check_token_params(algo, digits, period)
+        if not 10 <= len(secret) <= 64:
+            raise InvalidInput(f"token {serial}: a secret is 10 to 64 bytes")
+        now = _now(now)
+        with _unique_serial(serial), self.transaction() as conn:
+            token_id = self._insert_token(conn, serial, secret, "ready", now, False, kind="hardware", algo=algo,
+                                          digits=digits, period=period, model=model, operator=actor)
+            conn.execute(tokens.update().where(tokens.c.id == token_id).values(drift=int(drift), provisioned_at=now))
+            audit_log.write(conn, action="token.import", outcome="ready", actor=actor, serial=serial,
+                            detail=f"from={source}", now=now)
+        return self.get_token(serial)
+
+    def create_software_token(self, login: str, *, serial: str | None = None, algo: str = "sha1", digits: int = 6,
+                              period: int = 30, actor: str = "system",
+                              now: float | None = None) -> tuple[TokenInfo, bytes]:
+        """A software token (phone app) for ``login``, assigned at once (new PIN required): (token, secret).
+
+        The caller shows the secret once, as an otpauth:// URI or QR code (:func:`verifier.otp.otpauth_uri`).
+        """
+        user = self.get_user(login)
+        serial = serial or f"SW-{secrets.token_hex(5).upper()}"
+        check_serial(serial)
+        check_token_params(algo, digits, period)
+        secret = secrets.token_bytes(32 if algo != "sha1" else 20)
+        now = _now(now)
+        with _unique_serial(serial), self.transaction() as conn:
+            token_id = self._insert_token(conn, serial, secret, "assigned", now, False, kind="software", algo=algo,
+                                          digits=digits, period=period, operator=actor)
+            conn.execute(tokens.update().where(tokens.c.id == token_id)
+                         .values(user_id=user.id, assigned_at=now, provisioned_at=now))
+            audit_log.write(conn, action="token.create", outcome="assigned", actor=actor, serial=serial,
+                            login=login, detail="software token", now=now)
+        return self.get_token(serial), secret
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    def _change(self, serial: str, action: str, allowed: tuple[str, ...] | None, values: dict, *, actor: str,
+                now: float | None, login: str | None = None, detail: str | None = None,
+                refuse=None) -> TokenInfo:
+        """Read the token, check its state, then one compare-and-set UPDATE and an audit row."""
+        now = _now(now)
+        with self.transaction() as conn:
+            row = conn.execute(
+                sa.select(tokens, users.c.login).select_from(tokens.outerjoin(users)).where(tokens.c.serial == serial)
+            ).first()
+            if row is None:
+                raise TokenNotFound(serial)
+            if allowed is not None and row.state not in allowed:
+                if refuse is not None:
+                    raise refuse(serial, row.state)
+                raise InvalidState(serial, row.state, action, allowed)
+            new = {k: (v(row) if callable(v) else v) for k, v in values.items()}
+            done = conn.execute(
+                tokens.update().where(tokens.c.id == row.id, tokens.c.version == row.version)
+                .values(version=row.version + 1, updated_at=now, **new)
+            ).rowcount
+            if not done:
+                raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again")
+            conn.execute(tickets.delete().where(tickets.c.token_id == row.id, tickets.c.used_at.is_(None)))
+            audit_log.write(conn, action=f"token.{action}", outcome=new.get("state", row.state), actor=actor,
+                            serial=serial, login=login or row.login, detail=detail, now=now)
+        return self.get_token(serial)
+
+    def mark_ready(self, serial: str, *, provisioned_at: float | None = None, clock_offset: float | None = None,
+                   operator: str = "system", now: float | None = None) -> TokenInfo:
+        """Phase 2 of seeding: the device proved it holds the secret and is locked; the token is ``ready``."""
+        now = _now(now)
+        return self._change(serial, "ready", ("pending",), {
+            "state": "ready", "provisioned_at": now if provisioned_at is None else provisioned_at,
+            "clock_offset": clock_offset, "state_reason": None,
+        }, actor=operator, now=now, detail=None if clock_offset is None else f"clock_offset={clock_offset:+.1f}s")
+
+    def mark_failed(self, serial: str, reason: str, *, operator: str = "system",
+                    now: float | None = None) -> TokenInfo:
+        """Seeding could not complete (device wiped): the record is ``failed`` and its secret destroyed."""
+        return self._change(serial, "failed", ("pending",), {
+            "state": "failed", "state_reason": reason[:200], "secret_ct": b"", "pin_hash": None,
+        }, actor=operator, now=now, detail=reason)
+
+    def retire_token(self, serial: str, reason: str = "retired", *, actor: str = "system",
+                     now: float | None = None) -> TokenInfo:
+        """Take a token out of service for good (wiped, broken): its secret and PIN are destroyed."""
+        return self._change(serial, "retire", tuple(s for s in ("pending", "ready", "assigned", "active",
+                                                                    "locked", "disabled", "failed")), {
+            "state": "retired", "state_reason": reason[:200], "secret_ct": b"", "pin_hash": None, "user_id": None,
+        }, actor=actor, now=now, detail=reason)
+
+    def assign(self, serial: str, login: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
+        """Give a ``ready`` token to a user; it then needs a new PIN. AlreadyAssigned if someone holds it."""
+        user = self.get_user(login)
+        now = _now(now)
+        return self._change(serial, "assign", ASSIGNABLE, {
+            "state": "assigned", "user_id": user.id, "assigned_at": now, "pin_hash": None, "fail_count": 0,
+            "drift": 0, "locked_at": None, "state_reason": None,
+        }, actor=actor, now=now, login=login,
+            refuse=lambda s, st: AlreadyAssigned(s, st) if st in HELD else InvalidState(s, st, "assign", ASSIGNABLE))
+
+    def unassign(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
+        """Take a token back from its user: ``ready`` again, PIN, counters and drift reset."""
+        return self._change(serial, "unassign", (*HELD, "disabled"), {
+            "state": "ready", "user_id": None, "assigned_at": None, "pin_hash": None, "fail_count": 0, "drift": 0,
+            "locked_at": None, "state_reason": None,
+        }, actor=actor, now=now)
+
+    def unlock(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
+        """Unlock a locked token: failures reset, back to ``active`` (or ``assigned`` when it has no PIN)."""
+        return self._change(serial, "unlock", ("locked",), {
+            "state": lambda r: "active" if r.pin_hash else "assigned", "fail_count": 0, "locked_at": None,
+        }, actor=actor, now=now)
+
+    def reset_pin(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
+        """Forget the PIN: the user chooses a new one at the next login (new-PIN mode), failures reset."""
+        return self._change(serial, "reset_pin", HELD, {
+            "state": "assigned", "pin_hash": None, "fail_count": 0, "locked_at": None,
+        }, actor=actor, now=now)
+
+    def disable(self, serial: str, reason: str = "lost", *, actor: str = "system",
+                now: float | None = None) -> TokenInfo:
+        """Block a lost or stolen token at once (it keeps its user until unassigned)."""
+        return self._change(serial, "disable", ("pending", "ready", *HELD), {
+            "state": "disabled", "state_reason": reason[:200],
+        }, actor=actor, now=now, detail=reason)
+
+    # -- audit -------------------------------------------------------------------------------------------------
+
+    def audit(self, *, login: str | None = None, serial: str | None = None, since: float | None = None,
+              until: float | None = None, action: str | None = None,
+              limit: int | None = None) -> list[audit_log.AuditEntry]:
+        """Audit rows, newest first (see :func:`verifier.audit.query`)."""
+        with self.engine.connect() as conn:
+            return audit_log.query(conn, login=login, serial=serial, since=since, until=until, action=action,
+                                   limit=limit)
+
+    def record(self, action: str, outcome: str = "ok", *, actor: str = "system", login: str | None = None,
+               serial: str | None = None, source: str | None = None, detail: str | None = None) -> None:
+        """Write an audit row for an act done elsewhere (e.g. an administrator's act in the web application)."""
+        with self.transaction() as conn:
+            audit_log.write(conn, action=action, outcome=outcome, actor=actor, login=login, serial=serial,
+                            source=source, detail=detail)
+
+
+def _keys_path(keys_file: str | os.PathLike | None) -> Path:
+    keys_file = keys_file or os.environ.get("JETON_KEYS_FILE")
+    if not keys_file:
+        raise NoKeysError()
+    return Path(keys_file)
+
+
+def open_store(url: str | None = None, keys_file: str | os.PathLike | None = None, *,
+               settings: Settings | None = None) -> Store:
+    """Open the token store at ``url`` (default: JETON_DB_URL or the embedded SQLite file) with the key ring of
+    ``keys_file`` (default: JETON_KEYS_FILE). Refuses to start without keys or with an old schema."""
+    ring = load_keyring(_keys_path(keys_file))
+    engine = db.make_engine(url)
+    try:
+        db.check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, ring, settings)
+
+
+def init_store(url: str | None = None, keys_file: str | os.PathLike | None = None, *,
+               settings: Settings | None = None, actor: str = "system") -> tuple[Store, bool, tuple]:
+    """Create or upgrade the database and, when the key file does not exist, create a key ring there (0600).
+
+    Returns (store, whether a key ring was created, (revision before, revision after)).
+    """
+    path = _keys_path(keys_file)
+    created = not path.exists()
+    ring = create_keyring(path) if created else load_keyring(path)
+    engine = db.make_engine(url)
+    try:
+        revisions = db.upgrade(engine)
+        with engine.begin() as conn:
+            audit_log.write(conn, action="db.init", outcome="ok", actor=actor,
+                            detail=f"schema {revisions[0] or 'none'} -> {revisions[1]}"
+                            + ("; new key ring" if created else ""))
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, ring, settings), created, revisions
