@@ -1,0 +1,101 @@
+"""Take a token back: identify it, prove it holds its recorded secret, measure its clock, decide on reissue;
+and wipe one (the device first, then the record is retired, which destroys the stored secret: a crash between
+the two leaves a record without a secret on a device, and a rerun retires it)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from provisioner.records import TokenRecords
+from provisioner.seeding import code_matches, prove_matches
+from provisioner.session import TokenSession
+
+#: A token whose clock is further than this from the host's is not reissued without a reseed.
+MAX_REISSUE_OFFSET = 10
+#: Record states from which a token can be handed out again (assigned ones after `jeton-admin unassign`).
+REISSUABLE = ("ready",)
+
+
+@dataclass
+class CheckReport:
+    """What `check` found; ``reissuable`` and ``reasons`` say whether the token can go out again and why not."""
+
+    port: str
+    serial: str | None
+    token_state: str
+    firmware: str
+    clock_ok: bool
+    clock_offset: int
+    record_state: str | None = None
+    login: str | None = None
+    holds_secret: bool | None = None
+    code_ok: bool | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reissuable(self) -> bool:
+        return not self.reasons
+
+
+def check_token(session: TokenSession, records: TokenRecords, *, now: Callable[[], float] = time.time) -> CheckReport:
+    """Look at a returned token and its record; never changes either."""
+    hello = session.hello()
+    report = CheckReport(
+        port=session.port,
+        serial=hello.serial,
+        token_state=hello.state,
+        firmware=hello.firmware,
+        clock_ok=hello.clock_ok,
+        clock_offset=hello.time - int(now()),
+    )
+    if hello.state in ("blank", "corrupt") or hello.serial is None:
+        blank = hello.state == "blank"
+        report.reasons.append("clé vierge : à provisionner avec seed" if blank else "mémoire corrompue")
+        return report
+    record = records.find(hello.serial)
+    if record is None:
+        report.reasons.append("numéro inconnu de cette base")
+        return report
+    report.record_state, report.login = record.state, record.login
+    secret = records.secret(record.serial)
+    report.holds_secret = prove_matches(session, secret, record.algo)
+    if not report.holds_secret:
+        report.reasons.append("la clé ne détient pas le secret enregistré")
+    if not hello.clock_ok:
+        report.reasons.append("horloge perdue : effacer et reprovisionner")
+    elif report.holds_secret:
+        report.code_ok = code_matches(session, secret, record.algo, record.digits, record.period, now())
+        if not report.code_ok:
+            report.reasons.append("code affiché différent du code attendu")
+    if hello.clock_ok and abs(report.clock_offset) > MAX_REISSUE_OFFSET:
+        report.reasons.append(f"horloge décalée de {report.clock_offset:+d} s : effacer et reprovisionner")
+    if hello.state != "locked":
+        report.reasons.append("clé non verrouillée : relancer seed pour terminer")
+    if record.state not in REISSUABLE:
+        hint = " (jeton-admin unassign d'abord)" if record.login else ""
+        report.reasons.append(f"fiche dans l'état {record.state}{hint}")
+    return report
+
+
+@dataclass(frozen=True)
+class WipeResult:
+    """What `wipe` did."""
+
+    serial: str | None
+    was_state: str
+    record_retired: bool
+
+
+def wipe_token(session: TokenSession, records: TokenRecords) -> WipeResult:
+    """Retire the token's record (if any), then destroy the secret on the device. Rerunning converges."""
+    hello = session.hello()
+    record = records.find(hello.serial) if hello.serial is not None else None
+    if hello.state != "blank":
+        session.wipe(hello.serial)
+    retired = False
+    if record is not None and record.state != "retired":
+        records.retire(record.serial)
+        retired = True
+    return WipeResult(hello.serial, hello.state, retired)

@@ -1,0 +1,55 @@
+"""Software tokens: a secret in the same store, an ``otpauth://`` URI and its QR code for FreeOTP & co."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from dataclasses import dataclass
+
+import pyotp
+
+from provisioner.records import TokenRecords
+
+ISSUER = "Jeton"
+
+
+@dataclass(frozen=True)
+class SoftwareToken:
+    """A software token just created: its serial and the URI to hand to an authenticator app (once)."""
+
+    serial: str
+    login: str
+    uri: str
+
+
+def create_software_token(
+    records: TokenRecords, login: str, *, algo: str = "sha1", digits: int = 6, period: int = 30, operator: str
+) -> SoftwareToken:
+    """Record a software token for ``login`` (who must exist) and return its provisioning URI."""
+    serial, secret = records.create_software(login, algo=algo, digits=digits, period=period, operator=operator)
+    totp = pyotp.TOTP(
+        base64.b32encode(secret).decode().rstrip("="), digits=digits, digest=getattr(hashlib, algo), interval=period
+    )
+    return SoftwareToken(serial, login, totp.provisioning_uri(name=login, issuer_name=ISSUER))
+
+
+def qr_png(uri: str) -> bytes:
+    """The QR code of ``uri`` as PNG bytes."""
+    import qrcode
+
+    image = qrcode.make(uri, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+def qr_terminal(uri: str) -> str:
+    """The QR code of ``uri`` drawn with block characters, for a terminal."""
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    code.add_data(uri)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
