@@ -1,0 +1,186 @@
+"""Administration (administrators only): roster import, classes and teaching assignments, users and tokens
+(through the verifier's library), the audit, and the LPC XML export."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from booklet_web import exports, roster
+from booklet_web.auth import admin_required, services
+from booklet_web.forms import EmptyForm, RosterForm
+from booklet_web.tables import audit, classes, pupils, teaching, users
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _checked_form() -> None:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+
+
+@bp.route("/")
+@admin_required
+def index():
+    """Administration home: the classes with their teachers, and the links to every area."""
+    with services().db.engine.connect() as conn:
+        rows = list(conn.execute(
+            sa.select(classes.c.id, classes.c.name, sa.func.count(pupils.c.id).label("size"))
+            .outerjoin(pupils, pupils.c.class_id == classes.c.id)
+            .group_by(classes.c.id, classes.c.name).order_by(classes.c.name)))
+        taught: dict[int, list] = {}
+        for r in conn.execute(sa.select(teaching.c.class_id, users.c.id, users.c.login, users.c.display_name)
+                              .join(users, users.c.id == teaching.c.user_id).order_by(users.c.login)):
+            taught.setdefault(r.class_id, []).append(r)
+        teachers = list(conn.execute(sa.select(users).order_by(users.c.login)))
+    return render_template("admin/index.html", classes=rows, taught=taught, teachers=teachers, form=EmptyForm())
+
+
+@bp.route("/affectations", methods=["POST"])
+@admin_required
+def assignment():
+    """Add or remove a teaching assignment (teacher x class)."""
+    _checked_form()
+    try:
+        user_id = int(request.form.get("enseignant", ""))
+        class_id = int(request.form.get("classe", ""))
+    except ValueError:
+        abort(400)
+    action = request.form.get("action")
+    with services().db.writer.begin() as conn:
+        if conn.execute(sa.select(users.c.id).where(users.c.id == user_id)).first() is None:
+            abort(404)
+        if conn.execute(sa.select(classes.c.id).where(classes.c.id == class_id)).first() is None:
+            abort(404)
+        exists = conn.execute(sa.select(teaching).where(teaching.c.user_id == user_id,
+                                                        teaching.c.class_id == class_id)).first()
+        if action == "ajouter" and not exists:
+            conn.execute(teaching.insert().values(user_id=user_id, class_id=class_id))
+            flash("Affectation ajoutée.", "ok")
+        elif action == "retirer" and exists:
+            conn.execute(teaching.delete().where(teaching.c.user_id == user_id, teaching.c.class_id == class_id))
+            flash("Affectation retirée.", "ok")
+        elif action not in ("ajouter", "retirer"):
+            abort(400)
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@admin_required
+def roster_import():
+    """Import classes, pupils and teachers from a CSV file (all or nothing)."""
+    form = RosterForm()
+    problems = None
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        data = form.fichier.data.read()
+        try:
+            creator = roster.verifier_user_creator(g.user.login, services().clock)
+            report = roster.import_roster(services().db.writer, data, creator)
+        except roster.RosterError as exc:
+            problems = exc.problems
+            status = 400
+    elif form.errors:
+        status = 400
+    return render_template("admin/import.html", form=form, problems=problems, report=report), status
+
+
+@bp.route("/journal")
+@admin_required
+def journal():
+    """The booklet's audit: validations, cancellations, withdrawals, recordings (newest first)."""
+    with services().db.engine.connect() as conn:
+        rows = list(conn.execute(
+            sa.select(audit, users.c.login, pupils.c.last_name, pupils.c.first_name)
+            .outerjoin(users, users.c.id == audit.c.actor_id).outerjoin(pupils, pupils.c.id == audit.c.pupil_id)
+            .order_by(audit.c.id.desc()).limit(500)))
+    return render_template("admin/journal.html", rows=rows)
+
+
+@bp.route("/export.xml", methods=["GET", "POST"])
+@admin_required
+def lpc_xml():
+    """The LPC XML import file for the national application (the school's UAI is asked for)."""
+    error = None
+    if request.method == "POST":
+        _checked_form()
+        uai = (request.form.get("uai") or "").strip().upper()
+        if not exports.UAI.match(uai):
+            error = "L'UAI (RNE) de l'établissement est formé de 7 chiffres et d'une lettre, par exemple 0380001A."
+        else:
+            svc = services()
+            with svc.db.engine.connect() as conn:
+                body = exports.lpc_xml(conn, svc.ref, uai)
+            return Response(body, mimetype="application/xml",
+                            headers={"Content-Disposition": f'attachment; filename="lpc-{uai}.xml"'})
+    return render_template("admin/export.html", form=EmptyForm(), error=error), (400 if error else 200)
+
+
+TOKEN_ACTIONS = {
+    "desaffecter": ("unassign", "Clé {serial} désaffectée."),
+    "debloquer": ("unlock", "Clé {serial} débloquée."),
+    "reinitialiser-pin": ("reset_pin", "Code PIN de la clé {serial} réinitialisé : l'utilisateur en choisira un "
+                          "nouveau à sa prochaine connexion."),
+    "desactiver": ("disable", "Clé {serial} désactivée (perdue ou volée)."),
+}
+STATES_FR = {"pending": "en préparation", "ready": "prête (non affectée)", "assigned": "affectée (nouveau PIN)",
+             "active": "active", "locked": "bloquée", "disabled": "désactivée", "retired": "retirée",
+             "failed": "échec de préparation"}
+
+
+@bp.route("/cles")
+@admin_required
+def tokens():
+    """Users and their roles, tokens and their states (the verifier's store)."""
+    store = services().store
+    return render_template("admin/cles.html", users=store.list_users(), tokens=store.list_tokens(),
+                           states=STATES_FR, form=EmptyForm())
+
+
+@bp.route("/cles/action", methods=["POST"])
+@admin_required
+def token_action():
+    """Assign, unassign, unlock, reset the PIN of, or disable a token, through the verifier's library."""
+    import verifier
+
+    _checked_form()
+    store = services().store
+    serial = (request.form.get("serie") or "").strip()[:16]
+    action = request.form.get("action", "")
+    actor = g.user.login
+    try:
+        if action == "affecter":
+            login = (request.form.get("identifiant") or "").strip()[:64]
+            store.assign(serial, login, actor=actor, now=services().clock())
+            flash(f"Clé {serial} affectée à {login} : à sa première connexion, il saisira les 6 chiffres seuls.",
+                  "ok")
+        elif action in TOKEN_ACTIONS:
+            method, message = TOKEN_ACTIONS[action]
+            getattr(store, method)(serial, actor=actor, now=services().clock())
+            flash(message.format(serial=serial), "ok")
+        elif action == "role":
+            login = (request.form.get("identifiant") or "").strip()[:64]
+            role = request.form.get("role", "")
+            if role not in ("teacher", "admin"):
+                abort(400)
+            store.set_role(login, role, actor=actor)
+            flash(f"Rôle de {login} : {'administrateur' if role == 'admin' else 'professeur'}.", "ok")
+        else:
+            abort(400)
+    except verifier.NotFoundError:
+        flash("Clé ou utilisateur introuvable.", "erreur")
+    except verifier.InvalidState as exc:
+        flash(f"Action impossible : la clé {serial} est {STATES_FR.get(exc.state, exc.state)}.", "erreur")
+    except verifier.ConflictError:
+        flash("Action impossible dans l'état actuel : rechargez la page et recommencez.", "erreur")
+    except verifier.InvalidInput:
+        flash("Valeur invalide.", "erreur")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.route("/journal-connexions")
+@admin_required
+def login_audit():
+    """The verifier's audit: every login attempt and every administrative act on users and tokens."""
+    return render_template("admin/journal_connexions.html", rows=services().store.audit(limit=500))

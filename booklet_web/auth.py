@@ -1,0 +1,211 @@
+"""Authentification: identifiant + passcode through the verifier, the first-use PIN steps, logout.
+
+The views never check a passcode themselves: every decision is the verifier's (``authenticate``,
+``set_pin``, ``next_code``). A wrong passcode, an unknown user or a malformed passcode all get the same
+message. The session holds only the user id (and, between steps, the login and the verifier's ticket).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+
+from booklet_web.forms import EmptyForm, LoginForm, NewPinForm, NextCodeForm, PasscodeForm
+from booklet_web.livret import actor_by_id, actor_by_login
+
+bp = Blueprint("auth", __name__, url_prefix="/connexion")
+
+FAILED = "L'authentification a échoué."
+PIN_REFUSALS = {
+    "mismatch": "Les deux codes PIN saisis sont différents.",
+    "format": "Le code PIN ne doit contenir que des chiffres (de 4 à 6).",
+    "length": "Le code PIN doit contenir de 4 à 6 chiffres.",
+    "trivial": "Ce code PIN est trop simple (par exemple 0000 ou 1234) : choisissez-en un autre.",
+}
+
+
+def services():
+    return current_app.extensions["jeton"]
+
+
+def _when() -> dict:
+    """The clock and the client address the verifier records with each attempt."""
+    return {"now": services().clock(), "source": (request.remote_addr or "")[:100]}
+
+
+def _outcome(result) -> str:
+    outcome = result.outcome
+    return str(getattr(outcome, "name", getattr(outcome, "value", outcome))).upper()
+
+
+def load_user() -> None:
+    """Before every request: the logged-in user in ``g.user`` (None when absent or idle too long)."""
+    g.user = None
+    uid = session.get("uid")
+    if uid is None:
+        return
+    idle = current_app.config["JETON_IDLE_MINUTES"] * 60
+    now = time.time()
+    if now - session.get("seen", 0) > idle:
+        session.clear()
+        g.session_expired = True
+        return
+    with services().db.engine.connect() as conn:
+        g.user = actor_by_id(conn, uid)
+    if g.user is None:
+        session.clear()
+        return
+    if now - session.get("seen", 0) > 60:  # refresh at most once a minute: fewer cookies rewritten
+        session["seen"] = now
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        if not g.user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _log_in(login: str):
+    with services().db.engine.connect() as conn:
+        actor = actor_by_login(conn, login)
+    if actor is None:  # accepted by the verifier but not a user of ours: treat as a failure
+        return render_template("auth/login.html", form=LoginForm(), error=FAILED)
+    session.clear()
+    session.permanent = True
+    session["uid"] = actor.id
+    session["seen"] = time.time()
+    return redirect(url_for("booklet.index"))
+
+
+def _follow(result, login: str, form_for_reject):
+    """Route one verifier outcome to its page."""
+    outcome = _outcome(result)
+    if outcome == "ACCEPT":
+        return _log_in(login)
+    if outcome == "NEW_PIN_REQUIRED":
+        session.clear()
+        session["pending"] = {"login": login, "step": "pin", "ticket": result.ticket}
+        return redirect(url_for("auth.new_pin"))
+    if outcome == "NEXT_CODE_REQUIRED":
+        session.clear()
+        session["pending"] = {"login": login, "step": "next", "ticket": result.ticket}
+        return redirect(url_for("auth.next_code"))
+    if outcome == "LOCKED":
+        session.clear()
+        return render_template("auth/locked.html"), 403
+    return form_for_reject()
+
+
+@bp.route("/", methods=["GET", "POST"])
+def login():
+    """Authentification: Identifiant, Mot de Passe ou Passcode OTP, Valider."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        login_name = form.identifiant.data.strip()
+        svc = services()
+        result = svc.verifier.authenticate(login_name, form.passcode.data.strip(), **_when())
+        return _follow(result, login_name,
+                       lambda: (render_template("auth/login.html", form=LoginForm(formdata=None,
+                                identifiant=login_name), error=FAILED), 401))
+    expired = bool(g.get("session_expired"))
+    return render_template("auth/login.html", form=form, expired=expired), (400 if form.errors else 200)
+
+
+def _pending(step: str) -> dict:
+    pending = session.get("pending")
+    if not isinstance(pending, dict) or pending.get("step") != step:
+        abort(redirect(url_for("auth.login")))
+    return pending
+
+
+@bp.route("/nouveau-pin", methods=["GET", "POST"])
+def new_pin():
+    """Etape 3: choose a PIN of 4 to 6 digits, typed twice."""
+    pending = _pending("pin")
+    form = NewPinForm()
+    error = None
+    if form.validate_on_submit():
+        if form.pin.data != form.confirm.data:
+            error = "Les deux codes PIN saisis sont différents."
+        else:
+            svc = services()
+            from verifier.errors import PinPolicyError, TicketError
+
+            try:
+                svc.verifier.set_pin(pending["ticket"], form.pin.data, form.confirm.data, **_when())
+            except (PinPolicyError, TicketError) as exc:  # the verifier's refusal, told in French
+                return _pin_refused(exc, form)
+            session["pending"] = {"login": pending["login"], "step": "passcode"}
+            return redirect(url_for("auth.passcode"))
+    return render_template("auth/new_pin.html", form=form, error=error), (400 if form.errors or error else 200)
+
+
+def _pin_refused(exc: Exception, form):
+    from verifier.errors import PinPolicyError, TicketError
+
+    if isinstance(exc, TicketError):
+        session.clear()
+        return render_template("auth/login.html", form=LoginForm(formdata=None),
+                               error="Le délai est dépassé : authentifiez-vous de nouveau avec le code de votre "
+                                     "clé."), 400
+    if isinstance(exc, PinPolicyError):
+        message = PIN_REFUSALS.get(exc.reason, PIN_REFUSALS["format"])
+        return render_template("auth/new_pin.html", form=form, error=message), 400
+    raise exc
+
+
+@bp.route("/passcode", methods=["GET", "POST"])
+def passcode():
+    """Etape 4: wait for the key's code to change, then PIN + the 6 digits."""
+    pending = _pending("passcode")
+    form = PasscodeForm()
+    if form.validate_on_submit():
+        svc = services()
+        result = svc.verifier.authenticate(pending["login"], form.passcode.data.strip(), **_when())
+        return _follow(result, pending["login"],
+                       lambda: (render_template("auth/passcode.html", form=PasscodeForm(formdata=None),
+                                                error=FAILED), 401))
+    return render_template("auth/passcode.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/code-suivant", methods=["GET", "POST"])
+def next_code():
+    """The verifier wants the key's next code (drift or repeated failures)."""
+    pending = _pending("next")
+    form = NextCodeForm()
+    if form.validate_on_submit():
+        svc = services()
+        result = svc.verifier.next_code(pending["ticket"], form.code.data.strip(), **_when())
+        outcome = _outcome(result)
+        if outcome == "REJECT":
+            session.clear()
+            return render_template("auth/login.html", form=LoginForm(formdata=None), error=FAILED), 401
+        return _follow(result, pending["login"], lambda: None)
+    return render_template("auth/next_code.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    """Déconnexion (a POST with its CSRF token, so no other site can log a teacher out)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    session.clear()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,219 @@
+"""The booklet: choose a class, pick pupils (dual list), fill in the livret, validate compétences, export.
+
+Every id that comes from a URL or a form is parsed strictly (a 400 when malformed) and checked against
+what the user may reach (403/404) before anything is read or written.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from booklet_web import exports
+from booklet_web.auth import admin_required, login_required, services
+from booklet_web.forms import EmptyForm
+from booklet_web.livret import (
+    LANGUAGES,
+    BookletError,
+    cancel_competence,
+    class_pupils,
+    get_class,
+    records_for,
+    save_items,
+    selected_pupils,
+    validate_competence,
+    validations_for,
+    visible_classes,
+)
+
+bp = Blueprint("booklet", __name__)
+
+_ID = re.compile(r"^[0-9]{1,9}$")
+_COMPETENCE = re.compile(r"^C[1-7]$")
+_ITEM = re.compile(r"^C[1-7]\.[0-9]{1,2}$")
+MAX_FIELDS = 200
+
+
+def _int(value: str | None, what: str) -> int:
+    if value is None or not _ID.match(value):
+        abort(400, f"Identifiant {what} invalide.")
+    return int(value)
+
+
+def _ints(values: list[str], what: str) -> list[int]:
+    if len(values) > MAX_FIELDS:
+        abort(400, "Trop de valeurs dans le formulaire.")
+    return [_int(v, what) for v in values]
+
+
+def _items(values: list[str]) -> list[str]:
+    if len(values) > MAX_FIELDS or any(not _ITEM.match(v) for v in values):
+        abort(400, "Item inconnu dans le formulaire.")
+    return values
+
+
+def _competence(value: str | None) -> str:
+    if value is None:
+        return "C1"
+    if not _COMPETENCE.match(value):
+        abort(404, "Cette compétence n'existe pas.")
+    return value
+
+
+def _now() -> datetime:
+    return datetime.fromtimestamp(services().clock(), UTC)
+
+
+@bp.errorhandler(BookletError)
+def _booklet_error(exc: BookletError):
+    return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Livret personnel de compétences — Accès au livret - OTP: 1) Sélectionner une classe."""
+    with services().db.engine.connect() as conn:
+        rows = visible_classes(conn, g.user)
+    return render_template("booklet/index.html", classes=rows)
+
+
+@bp.route("/classe/<int:class_id>")
+@login_required
+def class_page(class_id: int):
+    """2) the dual list of the class's pupils; 3) Accéder au livret de compétences."""
+    with services().db.engine.connect() as conn:
+        klass = get_class(conn, g.user, class_id)
+        rows = class_pupils(conn, class_id)
+    return render_template("booklet/classe.html", klass=klass, pupils=rows)
+
+
+def _livret_context(class_id: int, pupil_ids: list[int], competence_id: str) -> dict:
+    svc = services()
+    comp = svc.ref.competence(competence_id)
+    if comp is None:
+        abort(404)
+    with svc.db.engine.connect() as conn:
+        klass = get_class(conn, g.user, class_id)
+        chosen = selected_pupils(conn, g.user, class_id, pupil_ids)
+        ids = [p.id for p in chosen]
+        records = records_for(conn, ids, [i.id for i in comp.items])
+        valid = validations_for(conn, ids)
+    single = len(chosen) == 1
+    rows = []
+    for item in comp.items:
+        recs = [records.get((p.id, item.id)) for p in chosen]
+        count = sum(r is not None for r in recs)
+        record = recs[0] if single else None
+        withdrawable = bool(record and (g.user.is_admin or record.by_id == g.user.id))
+        rows.append({"item": item, "count": count, "all": count == len(chosen), "record": record,
+                     "withdrawable": withdrawable})
+    return {
+        "klass": klass, "pupils": chosen, "single": single, "competence": comp, "ref": svc.ref, "rows": rows,
+        "validation": valid.get((chosen[0].id, comp.id)) if single else None,
+        "validated_count": sum((p.id, comp.id) in valid for p in chosen),
+        "validated_ids": {c for (_p, c) in valid} if single else set(),
+        "languages": LANGUAGES, "form": EmptyForm(),
+    }
+
+
+@bp.route("/livret")
+@login_required
+def livret():
+    """The livret of the selected pupils for one compétence."""
+    class_id = _int(request.args.get("classe"), "de classe")
+    pupil_ids = _ints(request.args.getlist("eleve"), "d'élève")
+    if not pupil_ids:
+        flash("Sélectionnez au moins un élève (colonne de droite).", "erreur")
+        return redirect(url_for("booklet.class_page", class_id=class_id))
+    competence_id = _competence(request.args.get("competence"))
+    return render_template("booklet/livret.html", **_livret_context(class_id, pupil_ids, competence_id))
+
+
+def _back(class_id: int, pupil_ids: list[int], competence_id: str):
+    return redirect(url_for("booklet.livret", classe=class_id, eleve=pupil_ids, competence=competence_id))
+
+
+@bp.route("/livret/enregistrer", methods=["POST"])
+@login_required
+def save():
+    """Enregistrer: add the starred items for every selected pupil; withdraw unstarred ones (one pupil)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    class_id = _int(request.form.get("classe"), "de classe")
+    pupil_ids = _ints(request.form.getlist("eleve"), "d'élève")
+    competence_id = _competence(request.form.get("competence"))
+    starred = _items(request.form.getlist("item"))
+    shown = _items(request.form.getlist("retirable"))
+    svc = services()
+    comp = svc.ref.competence(competence_id)
+    if request.form.get("tout") == "1":
+        starred = [i.id for i in comp.items]
+    withdraw = [i for i in shown if i not in starred]
+    result = save_items(svc.db.writer, svc.ref, g.user, class_id, pupil_ids, competence_id, starred, withdraw,
+                        _now())
+    parts = [f"{result.added} item(s) renseigné(s)"]
+    if result.withdrawn:
+        parts.append(f"{result.withdrawn} retiré(s)")
+    flash("Enregistré : " + ", ".join(parts) + ".", "ok")
+    if result.refused:
+        flash("Non retirés (renseignés par un autre enseignant) : " + ", ".join(result.refused) + ".", "erreur")
+    return _back(class_id, pupil_ids, competence_id)
+
+
+@bp.route("/livret/competence", methods=["POST"])
+@admin_required
+def competence_action():
+    """Administrer (validate) or Annuler (cancel) a compétence for the one selected pupil."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    class_id = _int(request.form.get("classe"), "de classe")
+    pupil_id = _int(request.form.get("eleve"), "d'élève")
+    competence_id = _competence(request.form.get("competence"))
+    action = request.form.get("action")
+    svc = services()
+    number = competence_id[1:]
+    if action == "administrer":
+        language = request.form.get("langue") or None
+        if validate_competence(svc.db.writer, svc.ref, g.user, class_id, pupil_id, competence_id, language, _now()):
+            flash(f"La compétence {number} est validée.", "ok")
+        else:
+            flash(f"La compétence {number} était déjà validée.", "erreur")
+    elif action == "annuler":
+        if cancel_competence(svc.db.writer, svc.ref, g.user, class_id, pupil_id, competence_id, _now()):
+            flash(f"La validation de la compétence {number} est annulée.", "ok")
+        else:
+            flash(f"La compétence {number} n'était pas validée.", "erreur")
+    else:
+        abort(400)
+    return _back(class_id, [pupil_id], competence_id)
+
+
+@bp.route("/eleve/<int:pupil_id>/livret")
+@login_required
+def printable(pupil_id: int):
+    """The whole livret of one pupil, to print (print stylesheet)."""
+    svc = services()
+    with svc.db.engine.connect() as conn:
+        pupil = exports.pupil_row(conn, pupil_id)
+        if pupil is None:
+            abort(404)
+        klass = get_class(conn, g.user, pupil.class_id)
+        records = records_for(conn, [pupil.id], [i.id for i in svc.ref.items])
+        valid = validations_for(conn, [pupil.id])
+    return render_template("booklet/imprimer.html", pupil=pupil, klass=klass, ref=svc.ref,
+                           records=records, valid=valid)
+
+
+@bp.route("/classe/<int:class_id>/export.csv")
+@login_required
+def class_csv(class_id: int):
+    """The class as CSV: one line per pupil, validation dates and items recorded per compétence."""
+    svc = services()
+    with svc.db.engine.connect() as conn:
+        klass = get_class(conn, g.user, class_id)
+        text = exports.class_csv(conn, svc.ref, class_id)
+    return Response(text, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="lpc-{exports.slug(klass.name)}.csv"'})

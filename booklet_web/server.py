@@ -1,0 +1,27 @@
+"""Run the booklet under gunicorn (a production WSGI server), from the ``jeton-web serve`` command."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, config: dict, options: dict) -> None:
+        self.config_for_app = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from booklet_web import create_app
+
+        return create_app(self.config_for_app)
+
+
+def run_gunicorn(config: dict, *, bind: str, workers: int) -> None:
+    """Serve ``create_app(config)`` with ``workers`` processes on ``bind``; returns when stopped."""
+    _Gunicorn(config, {"bind": bind, "workers": workers, "accesslog": "-", "timeout": 30,
+                       "graceful_timeout": 10}).run()
