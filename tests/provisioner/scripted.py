@@ -71,3 +71,59 @@ class ScriptedDevice:
                 out = self.script(line)
                 if out:
                     os.write(self._master, out)
+
+
+class ScriptedToken:
+    """The protocol's happy path in a few lines, with a hook to misbehave: for wrong PROVEs and lost clocks.
+
+    Real behaviour is tested against the firmware itself (the simulator); this only makes the faults a working
+    firmware never shows. ``faults`` may hold: ``"prove"`` (a wrong MAC), ``"clock"`` (CODE answers
+    ``ERR clock``), ``"ahead"`` (its clock reads 100 s ahead and TIME is recorded).
+    """
+
+    def __init__(self, faults: set[str] = frozenset()) -> None:
+        import time as _time
+
+        self.faults = set(faults)
+        self.state, self.serial, self.secret, self.algo = "blank", "-", None, "sha1"
+        self.offset = 100 if "ahead" in faults else 0
+        self.verbs: list[str] = []
+        self._time = _time
+
+    def __call__(self, line: bytes) -> bytes:
+        import base64
+        import hashlib
+        import hmac
+
+        rid, verb, args = parse_request(line)
+        self.verbs.append(verb)
+        now = int(self._time.time()) + self.offset
+        if verb == "HELLO":
+            return frame(f"{rid} OK proto=1 fw=0.0-scripted model=script serial={self.serial} state={self.state} "
+                         f"clock=ok time={now}")
+        if verb == "TIME":
+            self.offset = int(args[0]) - int(self._time.time())
+            return frame(f"{rid} OK time={args[0]}")
+        if verb == "SEED":
+            self.serial, self.algo = args[0], args[2]
+            self.secret = base64.b32decode(args[1] + "=" * (-len(args[1]) % 8))
+            self.state = "seeded"
+            return frame(f"{rid} OK state=seeded")
+        if verb == "PROVE":
+            key = b"not the secret" if "prove" in self.faults else self.secret
+            mac = hmac.new(key, b"jeton-prove:" + bytes.fromhex(args[0]), getattr(hashlib, self.algo)).hexdigest()
+            return frame(f"{rid} OK mac={mac}")
+        if verb == "CODE":
+            if "clock" in self.faults:
+                return frame(f"{rid} ERR clock")
+            import pyotp
+
+            totp = pyotp.TOTP(base64.b32encode(self.secret).decode(), digest=getattr(hashlib, self.algo))
+            return frame(f"{rid} OK code={totp.at(now)} step={now // 30} left={30 - now % 30}")
+        if verb == "LOCK":
+            self.state = "locked"
+            return frame(f"{rid} OK state=locked")
+        if verb == "WIPE":
+            self.state, self.serial, self.secret = "blank", "-", None
+            return frame(f"{rid} OK state=blank")
+        return frame(f"{rid} ERR verb")
