@@ -148,7 +148,12 @@ def seed(ctx, port, serial, algo, digits, period, operator, prefix, force, timeo
 
     options = SeedOptions(serial=serial.upper() if serial else None, algo=algo, digits=int(digits),
                           period=int(period), operator=_operator(operator), force=force, prefix=prefix)
-    on_step = (lambda name: say(f"  … {name}")) if ctx.obj["verbose"] else None
+    def on_step(name: str, serial: str | None) -> None:
+        if name == "pending":
+            say(f"Numéro {serial} réservé pour la clé de {port}.")
+        elif ctx.obj["verbose"]:
+            say(f"  … {name}")
+
     with _records(db_url, keys_file) as records, TokenSession.open(port, timeout=timeout) as token:
         result = seed_token(token, records, options, on_step=on_step)
     words = {"provisioned": "provisionnée", "completed": "terminée (reprise)", "already": "déjà provisionnée"}

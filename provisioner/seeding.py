@@ -27,8 +27,11 @@ import pyotp
 from provisioner.errors import (
     ClockError,
     DeviceError,
+    NoReplyError,
+    ProvisionerError,
     RecordError,
     TokenStateError,
+    TransportError,
     VerificationError,
 )
 from provisioner.records import Record, TokenRecords
@@ -36,7 +39,8 @@ from provisioner.session import Hello, TokenSession, valid_serial
 
 #: The most a token's clock may be moved backwards without ``force`` (a host clock behind is the likelier fault).
 MAX_BACKWARDS = 5
-#: Steps seeding goes through, in order; ``on_step`` is called after each (tests kill the process there).
+#: Steps seeding goes through, in order; ``on_step(step, serial)`` is called after each (tests kill the process
+#: there); a rerun that completes an interrupted run goes through hello, prove, code, lock, ready.
 STEPS = ("hello", "pending", "time", "seed", "prove", "code", "lock", "ready")
 SECRET_BYTES = {"sha1": 20, "sha256": 32}
 
@@ -87,24 +91,54 @@ def seed_token(
     options: SeedOptions,
     *,
     now: Callable[[], float] = time.time,
-    on_step: Callable[[str], None] | None = None,
+    on_step: Callable[[str, str | None], None] | None = None,
 ) -> SeedResult:
     """Provision the token on ``session`` (or finish an interrupted provisioning); see the module docstring."""
-    step = on_step or (lambda name: None)
+    step = _Progress(on_step)
     hello = session.hello()
+    step.serial = hello.serial
     step("hello")
     if hello.proto != 1:
         raise TokenStateError(f"protocole {hello.proto} inconnu de ce provisionneur (firmware {hello.firmware})")
     if hello.state == "corrupt":
         raise TokenStateError("mémoire de la clé corrompue : effacez-la avec `jeton-provision wipe --force`")
     wiped = False
-    if hello.state in ("seeded", "locked"):
-        done = _recover(session, records, hello, options, now, step)
-        if done is not None:
-            return done
-        wiped = True
-        hello = session.hello()
-    return _provision_blank(session, records, hello, options, now, step, wiped)
+    try:
+        if hello.state in ("seeded", "locked"):
+            done = _recover(session, records, hello, options, now, step)
+            if done is not None:
+                return done
+            wiped = True
+            hello = session.hello()
+        return _provision_blank(session, records, hello, options, now, step, wiped)
+    except (TransportError, NoReplyError) as exc:
+        if step.serial is None or records.find(step.serial) is None:
+            raise
+        raise SeedInterrupted(step.serial, session.port, exc) from None
+
+
+class SeedInterrupted(ProvisionerError):
+    """The link failed once a record existed: the token and its record are settled by a rerun."""
+
+    def __init__(self, serial: str, port: str, cause: ProvisionerError) -> None:
+        super().__init__(
+            f"{cause} — la fiche {serial} reste en attente : rebranchez la clé et relancez "
+            f"`jeton-provision seed {port} --serial {serial}`"
+        )
+        self.serial = serial
+        self.cause = cause
+
+
+class _Progress:
+    """Calls ``on_step(step, serial)`` after each step, with the serial once it is known."""
+
+    def __init__(self, on_step: Callable[[str, str | None], None] | None) -> None:
+        self.on_step = on_step
+        self.serial: str | None = None
+
+    def __call__(self, name: str) -> None:
+        if self.on_step is not None:
+            self.on_step(name, self.serial)
 
 
 def _recover(session, records, hello: Hello, options, now, step) -> SeedResult | None:
@@ -160,6 +194,7 @@ def _provision_blank(session, records, hello: Hello, options: SeedOptions, now, 
         raise TokenStateError(f"la clé est dans l'état {hello.state} au lieu de vierge après effacement")
     _refuse_backwards(hello, options, now)  # before any record: refusing here leaves nothing behind
     record, secret = _pending_record(records, hello, options)
+    step.serial = record.serial
     step("pending")
     _set_clock(session, hello, options, now)
     step("time")

@@ -21,10 +21,12 @@ def tokens_in(files):
 
 
 def one_line(run) -> str:
+    """The one error line: the last thing printed (after at most the reserved-serial notice), no traceback."""
     lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run.err
     assert "Traceback" not in run.err
-    return lines[0]
+    assert [line for line in lines if line.startswith("erreur")] == lines[-1:], run.err
+    assert len(lines) == 1 or (len(lines) == 2 and lines[0].startswith("Numéro ")), run.err
+    return lines[-1]
 
 
 def test_a_wrong_prove_wipes_the_token_and_marks_the_record_failed(cli, store_files):
