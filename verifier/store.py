@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -27,7 +27,9 @@ from verifier.errors import (
     DuplicateSerial,
     InvalidInput,
     InvalidState,
+    KeyRingError,
     NoKeysError,
+    ResyncError,
     TokenNotFound,
     UserNotFound,
 )
@@ -84,6 +86,19 @@ class TokenInfo:
 
 
 _TOKEN_COLUMNS = [c for c in tokens.c if c.name not in ("secret_ct",)]
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """A token read from an interchange file (PSKC or OATH CSV)."""
+
+    serial: str
+    secret: bytes = field(repr=False)
+    algo: str = "sha1"
+    digits: int = 6
+    period: int = 30
+    drift: int = 0
+    model: str | None = None
 
 
 def _token_info(row) -> TokenInfo:
@@ -431,6 +446,95 @@ class Store:
         return self._change(serial, "disable", ("pending", "ready", *HELD), {
             "state": "disabled", "state_reason": reason[:200],
         }, actor=actor, now=now, detail=reason)
+
+    def resync(self, serial: str, code1: str, code2: str, *, actor: str = "system",
+               now: float | None = None) -> TokenInfo:
+        """Learn a token's drift from two consecutive codes read off it (``admin_resync_window`` steps around
+        now); failures reset. ResyncError when the pair is not found (or is older than the last accepted code)."""
+        from verifier.otp import TokenCodes
+
+        now = _now(now)
+        token = self.get_token(serial)
+        if token.state not in HELD:
+            raise InvalidState(serial, token.state, "resync", HELD)
+        codes = TokenCodes(self.token_secret(serial, actor=actor, purpose="resync"), algo=token.algo,
+                           digits=token.digits, period=token.period)
+        now_step = codes.step_of(now)
+        found = [s for s in codes.matches(str(code1), now_step, self.settings.admin_resync_window)
+                 if codes.code(s + 1) == str(code2) and (token.last_step is None or s > token.last_step)]
+        if not found:
+            raise ResyncError(f"token {serial!r}: these two codes are not consecutive codes of this token near now "
+                              "(read two fresh codes, one after the other)")
+        step = found[0] + 1
+        return self._change(serial, "resync", HELD, {
+            "drift": step - now_step, "last_step": step, "fail_count": 0, "locked_at": None,
+            "state": lambda r: "active" if r.pin_hash else "assigned",
+        }, actor=actor, now=now, detail=f"drift={step - now_step:+d} steps")
+
+    # -- import and keys ---------------------------------------------------------------------------------------
+
+    def import_records(self, records: list[ImportRecord], *, source: str, actor: str = "system",
+                       now: float | None = None) -> list[str]:
+        """Record tokens read from a file as ``ready``, all in one transaction: one bad or duplicate record and
+        nothing is written. Returns the serials."""
+        now = _now(now)
+        seen: set[str] = set()
+        for rec in records:
+            check_serial(rec.serial)
+            check_token_params(rec.algo, rec.digits, rec.period)
+            if not 10 <= len(rec.secret) <= 64:
+                raise InvalidInput(f"token {rec.serial}: a secret is 10 to 64 bytes")
+            if rec.serial in seen:
+                raise InvalidInput(f"token {rec.serial} appears twice in the file")
+            seen.add(rec.serial)
+        with self.transaction() as conn:
+            for rec in records:
+                with _unique_serial(rec.serial):
+                    token_id = self._insert_token(conn, rec.serial, rec.secret, "ready", now, False, kind="hardware",
+                                                  algo=rec.algo, digits=rec.digits, period=rec.period,
+                                                  model=rec.model, operator=actor)
+                conn.execute(tokens.update().where(tokens.c.id == token_id)
+                             .values(drift=int(rec.drift or 0), provisioned_at=now))
+                audit_log.write(conn, action="token.import", outcome="ready", actor=actor, serial=rec.serial,
+                                detail=f"from={source}"[:500], now=now)
+        return [r.serial for r in records]
+
+    def rotate_key(self, *, actor: str = "system", keep_old: bool = False, now: float | None = None) -> str:
+        """Add a new primary key to the key file, re-encrypt every token under it in one transaction, then
+        (unless ``keep_old``) drop the old keys no token uses any more. Returns the new key id. Other nodes must
+        load the new key file (restart them) before they read a re-encrypted token.
+
+        The key file is written before the database changes, so a failure at any point leaves every secret
+        readable with the file on disk.
+        """
+        if self.ring.path is None:
+            raise KeyRingError("this key ring has no file to write the new key to")
+        now = _now(now)
+        new_ring = self.ring.with_new_primary()
+        new_ring.save(self.ring.path)
+        count = 0
+        with self.transaction() as conn:
+            rows = conn.execute(sa.select(tokens.c.id, tokens.c.serial, tokens.c.key_id, tokens.c.secret_ct)).all()
+            for row in rows:
+                if row.secret_ct:
+                    key_id, blob = new_ring.seal(row.serial, new_ring.open(row.serial, row.key_id, row.secret_ct))
+                else:
+                    key_id, blob = new_ring.primary, b""
+                done = conn.execute(tokens.update().where(tokens.c.id == row.id, tokens.c.key_id == row.key_id,
+                                                          tokens.c.secret_ct == row.secret_ct)
+                                    .values(key_id=key_id, secret_ct=blob)).rowcount
+                if not done:
+                    raise ConcurrentChange("a token changed during the key rotation: nothing re-encrypted, run again")
+                count += 1
+            audit_log.write(conn, action="keys.rotate", outcome="ok", actor=actor,
+                            detail=f"new primary {new_ring.primary}; {count} tokens re-encrypted", now=now)
+        self.ring = new_ring
+        if not keep_old:  # drop only the keys no row uses any more (another process may have written meanwhile)
+            with self.engine.connect() as conn:
+                used = set(conn.execute(sa.select(tokens.c.key_id).distinct()).scalars())
+            self.ring = new_ring.without(set(new_ring.keys) - used - {new_ring.primary})
+            self.ring.save(new_ring.path)
+        return new_ring.primary
 
     # -- audit -------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,380 @@
+"""jeton-admin: the token store's command line for IT staff (messages in French). Thin: the logic is the library's.
+
+Every command takes ``--db URL`` (default: JETON_DB_URL or the embedded SQLite file) and ``--keys FILE`` (or
+JETON_KEYS_FILE). Errors are one line on stderr and exit status 1; ``--verbose`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import traceback
+from datetime import UTC, datetime
+
+import click
+import sqlalchemy as sa
+
+from verifier import audit as audit_log
+from verifier.errors import (
+    AlreadyAssigned,
+    DuplicateLogin,
+    DuplicateSerial,
+    InvalidState,
+    NoKeysError,
+    PinPolicyError,
+    ResyncError,
+    SchemaError,
+    TokenNotFound,
+    UserNotFound,
+    VerifierError,
+)
+from verifier.interchange import read_token_file
+from verifier.store import Store, init_store, open_store
+
+_STATES_FR = {
+    "pending": "en cours de provisionnement", "ready": "prête (non attribuée)", "assigned": "attribuée (nouveau PIN)",
+    "active": "active", "locked": "verrouillée", "disabled": "désactivée", "retired": "retirée", "failed": "en échec",
+}
+
+
+def _french(exc: Exception) -> str:
+    """The one-line French message for an error (the library's English message when there is no translation)."""
+    if isinstance(exc, NoKeysError):
+        return ("aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE "
+                "(`jeton-admin init --keys FICHIER` en crée un)")
+    if isinstance(exc, TokenNotFound):
+        return f"aucune clé OTP de numéro {exc.serial}"
+    if isinstance(exc, UserNotFound):
+        return f"aucun utilisateur d'identifiant {exc.login}"
+    if isinstance(exc, DuplicateSerial):
+        return f"une clé OTP de numéro {exc.serial} existe déjà"
+    if isinstance(exc, DuplicateLogin):
+        return f"un utilisateur d'identifiant {exc.login} existe déjà"
+    if isinstance(exc, AlreadyAssigned):
+        return f"la clé {exc.serial} est déjà attribuée ({_STATES_FR.get(exc.state, exc.state)}) : retirez-la d'abord"
+    if isinstance(exc, InvalidState):
+        return (f"la clé {exc.serial} est {_STATES_FR.get(exc.state, exc.state)} : action impossible "
+                f"({exc.action})")
+    if isinstance(exc, SchemaError):
+        return f"base de données à préparer : lancez `jeton-admin init` ({exc})"
+    if isinstance(exc, ResyncError):
+        return "ces deux codes ne se suivent pas sur cette clé : relevez deux codes frais, l'un après l'autre"
+    if isinstance(exc, PinPolicyError):
+        return f"PIN refusé ({exc.reason})"
+    return str(exc)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _store(ctx: click.Context) -> Store:
+    obj = ctx.ensure_object(dict)
+    if "store" not in obj:
+        obj["store"] = open_store(obj["db"], obj["keys"])
+        ctx.call_on_close(obj["store"].close)
+    return obj["store"]
+
+
+def _confirm(force: bool, question: str) -> None:
+    if not force and not click.confirm(question, default=False, err=True):
+        raise click.ClickException("non confirmé : rien n'a été modifié (--force pour ne pas demander)")
+
+
+def _when(ts: float | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _parse_time(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"date invalide {value!r} (AAAA-MM-JJ[THH:MM[:SS]] UTC, ou secondes Unix)") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", metavar="URL", default=None,
+              help="Base de données (défaut : JETON_DB_URL ou le fichier SQLite var/jeton.db).")
+@click.option("--keys", "keys_file", metavar="FICHIER", envvar="JETON_KEYS_FILE", default=None,
+              help="Fichier du trousseau de clés (ou JETON_KEYS_FILE).")
+@click.option("-v", "--verbose", is_flag=True, help="Afficher la trace complète des erreurs.")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, keys_file: str | None, verbose: bool) -> None:
+    """Administration des clés OTP Jeton : base, import, attribution, déverrouillage, journal."""
+    ctx.ensure_object(dict).update(db=db_url, keys=keys_file, verbose=verbose)
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Créer ou mettre à jour la base ; créer le trousseau de clés s'il n'existe pas (mode 0600)."""
+    obj = ctx.obj
+    store, created, (before, after) = init_store(obj["db"], obj["keys"], actor=_actor())
+    store.close()
+    if created:
+        click.echo(f"Trousseau de clés créé : {store.ring.path} (mode 0600). Sauvegardez-le à part de la base.")
+    if before is None:
+        click.echo(f"Base créée (schéma {after}).")
+    elif before != after:
+        click.echo(f"Base mise à jour (schéma {before} -> {after}).")
+    else:
+        click.echo(f"Base déjà à jour (schéma {after}).")
+
+
+# -- users -----------------------------------------------------------------------------------------------------
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def users(ctx: click.Context, as_json: bool) -> None:
+    """Lister les utilisateurs (ou : users add, users set-role)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = _store(ctx).list_users()
+    if as_json:
+        click.echo(json.dumps([{"login": u.login, "name": u.display_name, "role": u.role} for u in rows], indent=2))
+        return
+    for u in rows:
+        click.echo(f"{u.login:<24} {u.role:<8} {u.display_name}")
+
+
+@users.command("add")
+@click.argument("login")
+@click.option("--name", default="", help="Nom affiché (ex. « Marie Dupont »).")
+@click.option("--role", type=click.Choice(["teacher", "admin"]), default="teacher", show_default=True,
+              help="teacher : professeur ; admin : chef d'établissement / administrateur.")
+@click.pass_context
+def users_add(ctx: click.Context, login: str, name: str, role: str) -> None:
+    """Ajouter un utilisateur."""
+    _store(ctx).add_user(login, name, role, actor=_actor())
+    click.echo(f"Utilisateur {login} ajouté ({role}).")
+
+
+@users.command("set-role")
+@click.argument("login")
+@click.argument("role", type=click.Choice(["teacher", "admin"]))
+@click.pass_context
+def users_set_role(ctx: click.Context, login: str, role: str) -> None:
+    """Changer le rôle d'un utilisateur."""
+    _store(ctx).set_role(login, role, actor=_actor())
+    click.echo(f"{login} : rôle {role}.")
+
+
+# -- tokens ----------------------------------------------------------------------------------------------------
+
+def _token_json(t) -> dict:
+    return {
+        "serial": t.serial, "state": t.state, "login": t.login, "kind": t.kind, "algo": t.algo, "digits": t.digits,
+        "period": t.period, "model": t.model, "firmware": t.firmware, "has_pin": t.has_pin, "drift": t.drift,
+        "fail_count": t.fail_count, "created_at": t.created_at, "provisioned_at": t.provisioned_at,
+        "assigned_at": t.assigned_at, "clock_offset": t.clock_offset, "reason": t.state_reason,
+    }
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (serial, state, login, ...).")
+@click.option("--state", default=None, help="Seulement les clés dans cet état (ready, active, locked...).")
+@click.option("--user", "login", default=None, help="Seulement les clés de cet utilisateur.")
+@click.pass_context
+def tokens(ctx: click.Context, as_json: bool, state: str | None, login: str | None) -> None:
+    """Lister les clés OTP (ou : tokens show NUMÉRO)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = _store(ctx).list_tokens(state=state, login=login)
+    if as_json:
+        click.echo(json.dumps([_token_json(t) for t in rows], indent=2))
+        return
+    for t in rows:
+        click.echo(f"{t.serial:<16} {_STATES_FR.get(t.state, t.state):<26} {t.login or '-':<20} "
+                   f"échecs={t.fail_count} dérive={t.drift:+d}")
+
+
+@tokens.command("show")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tokens_show(ctx: click.Context, serial: str, as_json: bool) -> None:
+    """Détail d'une clé (jamais son secret)."""
+    t = _store(ctx).get_token(serial)
+    if as_json:
+        click.echo(json.dumps(_token_json(t), indent=2))
+        return
+    lines = [
+        ("Numéro", t.serial), ("État", _STATES_FR.get(t.state, t.state)), ("Utilisateur", t.login or "-"),
+        ("Type", f"{t.kind}, {t.algo}, {t.digits} chiffres, {t.period} s"),
+        ("Modèle / firmware", f"{t.model or '-'} / {t.firmware or '-'}"), ("PIN défini", "oui" if t.has_pin else "non"),
+        ("Échecs consécutifs", str(t.fail_count)), ("Dérive", f"{t.drift:+d} pas"),
+        ("Créée", _when(t.created_at)), ("Provisionnée", _when(t.provisioned_at)),
+        ("Attribuée", _when(t.assigned_at)), ("Verrouillée", _when(t.locked_at)),
+        ("Motif", t.state_reason or "-"),
+    ]
+    for label, value in lines:
+        click.echo(f"{label:<20} {value}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--password", default=None, help="Mot de passe du fichier PSKC (PBKDF2).")
+@click.option("--psk-hex", default=None, metavar="HEX", help="Clé pré-partagée du fichier PSKC, en hexadécimal.")
+@click.pass_context
+def import_(ctx: click.Context, file: str, password: str | None, psk_hex: str | None) -> None:
+    """Importer des clés OTP d'un fichier PSKC ou OATH CSV (tout ou rien)."""
+    psk = None
+    if psk_hex is not None:
+        try:
+            psk = bytes.fromhex(psk_hex)
+        except ValueError:
+            raise click.BadParameter("--psk-hex attend de l'hexadécimal") from None
+    records = read_token_file(file, password=password, psk=psk)
+    serials = _store(ctx).import_records(records, source=file, actor=_actor())
+    click.echo(f"{len(serials)} clé(s) importée(s), prêtes à attribuer : {', '.join(serials)}")
+
+
+@cli.command()
+@click.argument("serial")
+@click.argument("login")
+@click.pass_context
+def assign(ctx: click.Context, serial: str, login: str) -> None:
+    """Attribuer une clé prête à un utilisateur (il choisira son PIN à la première connexion)."""
+    _store(ctx).assign(serial, login, actor=_actor())
+    click.echo(f"Clé {serial} attribuée à {login} : PIN à choisir à la première connexion.")
+
+
+@cli.command()
+@click.argument("serial")
+@click.option("-f", "--force", is_flag=True, help="Ne pas demander de confirmation.")
+@click.pass_context
+def unassign(ctx: click.Context, serial: str, force: bool) -> None:
+    """Reprendre une clé à son utilisateur (PIN, compteurs et dérive remis à zéro)."""
+    _confirm(force, f"Reprendre la clé {serial} à son utilisateur ?")
+    _store(ctx).unassign(serial, actor=_actor())
+    click.echo(f"Clé {serial} reprise : prête à attribuer.")
+
+
+@cli.command()
+@click.argument("serial")
+@click.pass_context
+def unlock(ctx: click.Context, serial: str) -> None:
+    """Déverrouiller une clé après trop d'échecs."""
+    t = _store(ctx).unlock(serial, actor=_actor())
+    click.echo(f"Clé {serial} déverrouillée ({_STATES_FR.get(t.state, t.state)}).")
+
+
+@cli.command()
+@click.argument("serial")
+@click.argument("code1")
+@click.argument("code2")
+@click.pass_context
+def resync(ctx: click.Context, serial: str, code1: str, code2: str) -> None:
+    """Resynchroniser une clé avec deux codes consécutifs lus sur elle."""
+    t = _store(ctx).resync(serial, code1, code2, actor=_actor())
+    click.echo(f"Clé {serial} resynchronisée (dérive {t.drift:+d} pas).")
+
+
+@cli.command("reset-pin")
+@click.argument("serial")
+@click.option("-f", "--force", is_flag=True, help="Ne pas demander de confirmation.")
+@click.pass_context
+def reset_pin(ctx: click.Context, serial: str, force: bool) -> None:
+    """Effacer le PIN : l'utilisateur en choisira un nouveau à la prochaine connexion."""
+    _confirm(force, f"Effacer le PIN de la clé {serial} ?")
+    _store(ctx).reset_pin(serial, actor=_actor())
+    click.echo(f"PIN de la clé {serial} effacé : nouveau PIN à la prochaine connexion.")
+
+
+@cli.command()
+@click.argument("serial")
+@click.option("--reason", default="perdue", show_default=True, help="Motif (perdue, volée...).")
+@click.option("-f", "--force", is_flag=True, help="Ne pas demander de confirmation.")
+@click.pass_context
+def disable(ctx: click.Context, serial: str, reason: str, force: bool) -> None:
+    """Désactiver une clé perdue ou volée."""
+    _confirm(force, f"Désactiver la clé {serial} ({reason}) ?")
+    _store(ctx).disable(serial, reason, actor=_actor())
+    click.echo(f"Clé {serial} désactivée ({reason}).")
+
+
+@cli.command()
+@click.argument("serial")
+@click.option("--reason", default="retirée", show_default=True, help="Motif (effacée, cassée...).")
+@click.option("-f", "--force", is_flag=True, help="Ne pas demander de confirmation.")
+@click.pass_context
+def retire(ctx: click.Context, serial: str, reason: str, force: bool) -> None:
+    """Retirer définitivement une clé (son secret est détruit dans la base)."""
+    _confirm(force, f"Retirer définitivement la clé {serial} ?")
+    _store(ctx).retire_token(serial, reason, actor=_actor())
+    click.echo(f"Clé {serial} retirée.")
+
+
+@cli.command()
+@click.option("--user", "login", default=None, help="Seulement cet utilisateur.")
+@click.option("--token", "serial", default=None, help="Seulement cette clé.")
+@click.option("--since", default=None, help="Depuis (AAAA-MM-JJ[THH:MM], UTC, ou secondes Unix).")
+@click.option("--until", default=None, help="Jusqu'à (exclu).")
+@click.option("--action", default=None, help="Seulement les actions commençant par ceci (auth, token., user.).")
+@click.option("--limit", type=int, default=None, help="Au plus N lignes (les plus récentes).")
+@click.option("--csv", "as_csv", is_flag=True, help="Sortie CSV.")
+@click.pass_context
+def audit(ctx: click.Context, login, serial, since, until, action, limit, as_csv) -> None:
+    """Journal : tentatives de connexion et actes d'administration."""
+    entries = _store(ctx).audit(login=login, serial=serial, since=_parse_time(since), until=_parse_time(until),
+                                action=action, limit=limit)
+    if as_csv:
+        click.echo(audit_log.to_csv(entries), nl=False)
+        return
+    for e in entries:
+        click.echo(f"{_when(e.at)}  {e.action:<18} {e.outcome:<20} {e.login or '-':<16} {e.serial or '-':<16} "
+                   f"{e.actor}  {e.detail or ''}".rstrip())
+
+
+@cli.command("rotate-key")
+@click.option("--keep-old", is_flag=True, help="Garder les anciennes clés dans le trousseau.")
+@click.option("-f", "--force", is_flag=True, help="Ne pas demander de confirmation.")
+@click.pass_context
+def rotate_key(ctx: click.Context, keep_old: bool, force: bool) -> None:
+    """Nouvelle clé de chiffrement : re-chiffrer tous les secrets en une transaction."""
+    _confirm(force, "Créer une nouvelle clé et re-chiffrer tous les secrets ? (les autres serveurs devront "
+                    "recevoir le nouveau trousseau)")
+    new_id = _store(ctx).rotate_key(actor=_actor(), keep_old=keep_old)
+    click.echo(f"Nouvelle clé principale {new_id} : secrets re-chiffrés. Copiez le trousseau sur les autres serveurs.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: one French line on stderr and status 1 on error (traceback with --verbose)."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        cli.main(args=args, prog_name="jeton-admin", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("jeton-admin : interrompu, rien n'a été modifié", err=True)
+        return 1
+    except click.ClickException as exc:
+        click.echo(f"jeton-admin : erreur : {exc.format_message()}", err=True)
+        return exc.exit_code or 1
+    except (VerifierError, sa.exc.SQLAlchemyError, OSError) as exc:
+        if verbose:
+            traceback.print_exc()
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            message = f"base de données inaccessible ou refusée ({exc.__class__.__name__})"
+        elif isinstance(exc, OSError):
+            message = f"fichier inaccessible : {exc.strerror or exc.__class__.__name__}"
+        else:
+            message = _french(exc)
+        click.echo(f"jeton-admin : erreur : {message}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,345 @@
+"""Passcode verification and the PIN lifecycle (DESIGN.md §4): ``Verifier.authenticate``, ``set_pin``,
+``next_code``.
+
+Each attempt reads the user's tokens, decides in memory, then writes its decision with one conditional UPDATE
+(compare-and-set on the token's ``version``, or an atomic, state-guarded failure increment) and an audit row in
+the same transaction. A process that loses a compare-and-set re-reads and decides again, so the same code is
+never accepted twice and the failure count never passes the lockout limit unnoticed, whatever the number of
+processes or hosts sharing the database.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from verifier import audit as audit_log
+from verifier.errors import TicketError
+from verifier.otp import TokenCodes
+from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
+from verifier.schema import tickets, tokens, users
+from verifier.settings import Settings
+from verifier.store import LOGIN_RE, Store
+
+_MAX_RETRIES = 50
+_NEW_PIN, _NEXT_CODE = "new_pin", "next_code"
+
+
+class Outcome(enum.StrEnum):
+    """What the caller learns from an attempt, and nothing more."""
+
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+    NEW_PIN_REQUIRED = "NEW_PIN_REQUIRED"
+    NEXT_CODE_REQUIRED = "NEXT_CODE_REQUIRED"
+    LOCKED = "LOCKED"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of an attempt; ``ticket`` for NEW_PIN_REQUIRED and NEXT_CODE_REQUIRED; ``login`` on ACCEPT."""
+
+    outcome: Outcome
+    ticket: str | None = None
+    login: str | None = None
+
+    def __repr__(self) -> str:  # a ticket is a bearer credential: keep it out of logs
+        return f"Result(outcome={self.outcome.value}, ticket={'<set>' if self.ticket else None}, login={self.login!r})"
+
+
+@dataclass
+class _Decision:
+    outcome: Outcome
+    token: object = None  # the row that matched
+    step: int | None = None
+    reason: str = ""
+
+
+class _Retry(Exception):
+    """A compare-and-set lost to another process: roll back, read again, decide again."""
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def _safe_login(login: object) -> str | None:
+    """The login as typed, for the audit, only when it looks like a login (never a passcode typed there)."""
+    return login if isinstance(login, str) and LOGIN_RE.match(login) else None
+
+
+class Verifier:
+    """Checks passcodes against the store and runs the PIN lifecycle. Safe to share between threads."""
+
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or store.settings
+        ring = store.ring
+        # The work an unknown user costs, so that it costs the same as a known one.
+        self._dummy_pin = DummyPinHash(ring, self.settings).value
+        self._dummy_secret = ring.seal("DUMMY", secrets.token_bytes(20))
+        self._select = (
+            sa.select(tokens, users.c.login)
+            .select_from(tokens.join(users))
+            .where(users.c.login == sa.bindparam("login"), tokens.c.state.in_(("assigned", "active", "locked")))
+            .order_by(tokens.c.id)
+        )
+
+    # -- authenticate ------------------------------------------------------------------------------------------
+
+    def authenticate(self, login: str, passcode: str, now: float | None = None, *,
+                     source: str | None = None) -> Result:
+        """Check ``login`` with ``passcode`` (PIN + code, or the code alone in new-PIN mode)."""
+        now = time.time() if now is None else float(now)
+        passcode = passcode if isinstance(passcode, str) and passcode.isascii() and passcode.isdigit() else ""
+        for _ in range(_MAX_RETRIES):
+            result = self._attempt(login, passcode, now, source)
+            if result is not None:
+                return result
+        with self.store.transaction() as conn:  # pathological contention: refuse, loudly in the audit
+            audit_log.write(conn, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
+                            source=source, detail="reason=contention", now=now)
+        return Result(Outcome.REJECT)
+
+    def _attempt(self, login: str, passcode: str, now: float, source: str | None) -> Result | None:
+        try:
+            return self._attempt_once(login, passcode, now, source)
+        except _Retry:
+            return None
+
+    def _attempt_once(self, login: str, passcode: str, now: float, source: str | None) -> Result | None:
+        with self.store.transaction() as conn:
+            rows = conn.execute(self._select, {"login": login}).all() if isinstance(login, str) else []
+            if any(r.state == "locked" and self._unlock_due(r, now) for r in rows):
+                self._timed_unlock(conn, rows, now)
+                return None  # the unlock commits; then read again
+            if not rows:
+                self._dummy_check(passcode, now)
+                conn.execute(tokens.update().where(tokens.c.id == -1).values(fail_count=tokens.c.fail_count + 1))
+                audit_log.write(conn, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
+                                source=source, detail="reason=unknown user or no token", now=now)
+                return Result(Outcome.REJECT)
+            live = [r for r in rows if r.state != "locked"]
+            if not live:
+                audit_log.write(conn, action="auth", outcome="LOCKED", actor="verifier", login=login,
+                                serial=rows[0].serial, source=source, detail="reason=locked", now=now)
+                return Result(Outcome.LOCKED)
+            decisions = [self._decide(r, passcode, now) for r in live]
+            win = next((d for d in decisions if d.outcome is not Outcome.REJECT), None)
+            if win is None:
+                return self._fail(conn, live, login, now, source, ",".join(sorted({d.reason for d in decisions})))
+            return self._succeed(conn, win, login, now, source)
+
+    def _decide(self, row, passcode: str, now: float) -> _Decision:
+        s = self.settings
+        codes = TokenCodes(self.store.ring.open(row.serial, row.key_id, row.secret_ct), algo=row.algo,
+                           digits=row.digits, period=row.period)
+        d = row.digits
+        if row.pin_hash is None:  # new-PIN mode: the code alone
+            well_formed = len(passcode) == d
+            check_pin(self.store.ring, "", self._dummy_pin)  # the same work as a PIN check
+            pin_ok = True
+            code = passcode if well_formed else ""
+        else:
+            well_formed = s.pin_min + d <= len(passcode) <= s.pin_max + d
+            pin_ok = check_pin(self.store.ring, passcode[:-d] if well_formed else "", row.pin_hash)
+            code = passcode[-d:] if well_formed else ""
+        center = codes.step_of(now) + row.drift
+        matches = codes.matches(code, center, s.resync_window) if code else []
+        fresh = [m for m in matches if row.last_step is None or m > row.last_step]
+        if not well_formed:
+            return _Decision(Outcome.REJECT, reason="format")
+        if not pin_ok:
+            return _Decision(Outcome.REJECT, reason="pin" if fresh else "pin+code")
+        if not fresh:
+            return _Decision(Outcome.REJECT, reason="replay" if matches else "code")
+        step = fresh[0]
+        if abs(step - center) > s.window:
+            return _Decision(Outcome.NEXT_CODE_REQUIRED, row, step, "outside window")
+        if row.fail_count >= s.next_code_after:
+            return _Decision(Outcome.NEXT_CODE_REQUIRED, row, step, f"after {row.fail_count} failures")
+        if row.pin_hash is None:
+            return _Decision(Outcome.NEW_PIN_REQUIRED, row, step, "new PIN")
+        return _Decision(Outcome.ACCEPT, row, step)
+
+    def _dummy_check(self, passcode: str, now: float) -> None:
+        """The work of a real check, on a dummy token, for unknown users."""
+        key_id, blob = self._dummy_secret
+        codes = TokenCodes(self.store.ring.open("DUMMY", key_id, blob))
+        check_pin(self.store.ring, passcode[:-6], self._dummy_pin)
+        codes.matches(passcode[-6:], codes.step_of(now), self.settings.resync_window)
+
+    def _succeed(self, conn: sa.Connection, win: _Decision, login: str, now: float,
+                 source: str | None) -> Result:
+        row, step = win.token, win.step
+        now_step = int(now // row.period)
+        values: dict = {"last_step": step}
+        if win.outcome is Outcome.ACCEPT:
+            values |= {"drift": step - now_step, "fail_count": 0, "state": "active"}
+        elif win.outcome is Outcome.NEW_PIN_REQUIRED:
+            values |= {"drift": step - now_step}
+        done = conn.execute(
+            tokens.update().where(tokens.c.id == row.id, tokens.c.version == row.version)
+            .values(version=row.version + 1, updated_at=now, **values)
+        ).rowcount
+        if not done:
+            raise _Retry  # another process changed the token first: read again and decide again
+        ticket = None
+        if win.outcome is not Outcome.ACCEPT:
+            purpose = _NEW_PIN if win.outcome is Outcome.NEW_PIN_REQUIRED else _NEXT_CODE
+            ticket = self._issue(conn, row.id, purpose, step, now)
+        audit_log.write(conn, action="auth", outcome=win.outcome.value, actor="verifier", login=login,
+                        serial=row.serial, source=source, detail=win.reason or None, now=now)
+        return Result(win.outcome, ticket, login if win.outcome is Outcome.ACCEPT else None)
+
+    def _fail(self, conn: sa.Connection, live: list, login: str, now: float, source: str | None,
+              reason: str) -> Result:
+        counted = self._count_failure(conn, [r.id for r in live], now)
+        locked = not counted or all(state == "locked" for _id, _count, state in counted)
+        outcome = Outcome.LOCKED if locked else Outcome.REJECT
+        counts = ",".join(str(c) for _id, c, _state in counted) or "-"
+        audit_log.write(conn, action="auth", outcome=outcome.value, actor="verifier", login=login,
+                        serial=live[0].serial if len(live) == 1 else None, source=source,
+                        detail=f"reason={reason}; failures={counts}", now=now)
+        return Result(outcome)
+
+    def _count_failure(self, conn: sa.Connection, ids: list[int], now: float) -> list[tuple[int, int, str]]:
+        """One atomic, state-guarded increment: a token locks exactly when its count reaches the limit."""
+        new_count = tokens.c.fail_count + 1
+        limit = self.settings.lockout_after
+        stmt = (
+            tokens.update()
+            .where(tokens.c.id.in_(ids), tokens.c.state.in_(("assigned", "active")))
+            .values(fail_count=new_count, version=tokens.c.version + 1, updated_at=now,
+                    state=sa.case((new_count >= limit, "locked"), else_=tokens.c.state),
+                    locked_at=sa.case((new_count >= limit, now), else_=tokens.c.locked_at))
+            .returning(tokens.c.id, tokens.c.fail_count, tokens.c.state)
+        )
+        return [tuple(r) for r in conn.execute(stmt)]
+
+    def _unlock_due(self, row, now: float) -> bool:
+        after = self.settings.unlock_after
+        return after is not None and row.locked_at is not None and now >= row.locked_at + after
+
+    def _timed_unlock(self, conn: sa.Connection, rows: list, now: float) -> None:
+        """Unlock tokens whose lock has expired; the next correct passcode still needs the next code."""
+        for row in rows:
+            if row.state == "locked" and self._unlock_due(row, now):
+                done = conn.execute(
+                    tokens.update().where(tokens.c.id == row.id, tokens.c.version == row.version)
+                    .values(version=row.version + 1, updated_at=now, locked_at=None,
+                            state="active" if row.pin_hash else "assigned",
+                            fail_count=self.settings.next_code_after)
+                ).rowcount
+                if done:
+                    audit_log.write(conn, action="token.unlock", outcome="active" if row.pin_hash else "assigned",
+                                    actor="verifier", login=row.login, serial=row.serial,
+                                    detail="timed unlock", now=now)
+
+    # -- tickets -----------------------------------------------------------------------------------------------
+
+    def _issue(self, conn: sa.Connection, token_id: int, purpose: str, step: int, now: float) -> str:
+        ticket = secrets.token_urlsafe(32)
+        conn.execute(tickets.delete().where(tickets.c.expires_at < now - 86400))  # keep the table small
+        conn.execute(tickets.insert().values(digest=_digest(ticket), token_id=token_id, purpose=purpose, step=step,
+                                             expires_at=now + self.settings.ticket_ttl))
+        return ticket
+
+    def _consume(self, conn: sa.Connection, ticket: object, purpose: str, now: float):
+        """Use a ticket once: one conditional UPDATE; None when unknown, used, expired or for another purpose."""
+        if not isinstance(ticket, str) or not 20 <= len(ticket) <= 100:
+            return None
+        return conn.execute(
+            tickets.update()
+            .where(tickets.c.digest == _digest(ticket), tickets.c.purpose == purpose, tickets.c.used_at.is_(None),
+                   tickets.c.expires_at > now)
+            .values(used_at=now)
+            .returning(tickets.c.token_id, tickets.c.step)
+        ).first()
+
+    def _ticket_token(self, conn: sa.Connection, token_id: int):
+        return conn.execute(sa.select(tokens, users.c.login).select_from(tokens.join(users))
+                            .where(tokens.c.id == token_id)).first()
+
+    # -- next code ---------------------------------------------------------------------------------------------
+
+    def next_code(self, ticket: str, code: str, now: float | None = None, *, source: str | None = None) -> Result:
+        """Answer NEXT_CODE_REQUIRED with the code alone: it must be the code right after the one that earned the
+        ticket. Then the token learns its drift. ACCEPT, or NEW_PIN_REQUIRED (+ ticket) for a token without PIN."""
+        now = time.time() if now is None else float(now)
+        with self.store.transaction() as conn:
+            used = self._consume(conn, ticket, _NEXT_CODE, now)
+            row = self._ticket_token(conn, used.token_id) if used else None
+            if row is None or row.state not in ("assigned", "active") or row.last_step != used.step:
+                audit_log.write(conn, action="next_code", outcome="REJECT", actor="verifier",
+                                login=row.login if row else None, serial=row.serial if row else None, source=source,
+                                detail="reason=invalid ticket", now=now)
+                return Result(Outcome.REJECT)
+            codes = TokenCodes(self.store.ring.open(row.serial, row.key_id, row.secret_ct), algo=row.algo,
+                               digits=row.digits, period=row.period)
+            step = used.step + 1
+            given = code.encode("utf-8", "replace") if isinstance(code, str) else b""
+            ok = hmac.compare_digest(codes.code(step).encode(), given)
+            if not ok:
+                counted = self._count_failure(conn, [row.id], now)
+                outcome = Outcome.LOCKED if not counted or counted[0][2] == "locked" else Outcome.REJECT
+                audit_log.write(conn, action="next_code", outcome=outcome.value, actor="verifier", login=row.login,
+                                serial=row.serial, source=source,
+                                detail=f"reason=code; failures={counted[0][1] if counted else '-'}", now=now)
+                return Result(outcome)
+            new_pin = row.pin_hash is None
+            values = {"last_step": step, "drift": step - codes.step_of(now), "fail_count": 0}
+            if not new_pin:
+                values["state"] = "active"
+            done = conn.execute(
+                tokens.update().where(tokens.c.id == row.id, tokens.c.last_step == used.step,
+                                      tokens.c.state.in_(("assigned", "active")))
+                .values(version=tokens.c.version + 1, updated_at=now, **values)
+            ).rowcount
+            if not done:  # the token changed meanwhile: the ticket stays used, nothing else is written
+                audit_log.write(conn, action="next_code", outcome="REJECT", actor="verifier", login=row.login,
+                                serial=row.serial, source=source, detail="reason=changed meanwhile", now=now)
+                return Result(Outcome.REJECT)
+            outcome = Outcome.NEW_PIN_REQUIRED if new_pin else Outcome.ACCEPT
+            new_ticket = self._issue(conn, row.id, _NEW_PIN, step, now) if new_pin else None
+            audit_log.write(conn, action="next_code", outcome=outcome.value, actor="verifier", login=row.login,
+                            serial=row.serial, source=source, detail=f"drift={values['drift']:+d}", now=now)
+            return Result(outcome, new_ticket, None if new_pin else row.login)
+
+    # -- new PIN -----------------------------------------------------------------------------------------------
+
+    def set_pin(self, ticket: str, pin: str, confirm: str, now: float | None = None, *,
+                source: str | None = None) -> None:
+        """Record the PIN chosen after NEW_PIN_REQUIRED (typed twice). Then the user logs in with PIN + a code of
+        a later step. TicketError for a bad ticket; PinPolicyError (ticket still valid) for a refused PIN."""
+        now = time.time() if now is None else float(now)
+        if not isinstance(ticket, str) or not 20 <= len(ticket) <= 100:
+            raise TicketError()
+        with self.store.engine.connect() as conn:
+            found = conn.execute(sa.select(tickets.c.id).where(
+                tickets.c.digest == _digest(ticket), tickets.c.purpose == _NEW_PIN, tickets.c.used_at.is_(None),
+                tickets.c.expires_at > now)).first()
+        if found is None:
+            raise TicketError()
+        check_new_pin(pin, confirm, self.settings)
+        stored = hash_pin(self.store.ring, pin, self.settings)
+        with self.store.transaction() as conn:
+            used = self._consume(conn, ticket, _NEW_PIN, now)
+            if used is None:
+                raise TicketError()
+            row = self._ticket_token(conn, used.token_id)
+            done = conn.execute(
+                tokens.update().where(tokens.c.id == used.token_id, tokens.c.state == "assigned",
+                                      tokens.c.pin_hash.is_(None), tokens.c.last_step == used.step)
+                .values(version=tokens.c.version + 1, updated_at=now, pin_hash=stored, state="active")
+            ).rowcount
+            if not done:
+                raise TicketError()  # the token was reset, unassigned or used meanwhile: nothing written
+            audit_log.write(conn, action="set_pin", outcome="ok", actor="verifier", login=row.login,
+                            serial=row.serial, source=source, now=now)
