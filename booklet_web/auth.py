@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import time
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from booklet_web.forms import EmptyForm, LoginForm, NewPinForm, NextCodeForm, PasscodeForm
 from booklet_web.livret import actor_by_id, actor_by_login
@@ -50,7 +50,7 @@ def load_user() -> None:
     now = time.time()
     if now - session.get("seen", 0) > idle:
         session.clear()
-        g.session_expired = True
+        flash("Votre session a expiré : authentifiez-vous de nouveau.", "info")
         return
     with services().db.engine.connect() as conn:
         g.user = actor_by_id(conn, uid)
@@ -125,8 +125,7 @@ def login():
         return _follow(result, login_name,
                        lambda: (render_template("auth/login.html", form=LoginForm(formdata=None,
                                 identifiant=login_name), error=FAILED), 401))
-    expired = bool(g.get("session_expired"))
-    return render_template("auth/login.html", form=form, expired=expired), (400 if form.errors else 200)
+    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
 
 def _pending(step: str) -> dict:

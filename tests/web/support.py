@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pyotp
 import sqlalchemy as sa
-import verifier
 
+import verifier
 from booklet_web import create_app, schema
 from booklet_web.db import open_database
 from booklet_web.roster import import_roster, verifier_user_creator
 from booklet_web.tables import classes, pupils
 
 # A time on a 30-second step boundary (+5 s), far from the real clock: every code is computed for it.
-T0 = 1_800_000_000 + 5
+T0 = 1_800_000_000 + 5  # 2027-01-15 08:00:05 UTC (09:00 in Paris), on a step boundary + 5 s
 PIN = "4821"
 SECRETS = {
     "jdupont": b"jdupont-secret-0001-abcdef",
