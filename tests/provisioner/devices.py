@@ -13,8 +13,8 @@ from tests.provisioner.scripted import ScriptedDevice, ScriptedToken
 
 
 class PtyToken:
-    def __init__(self, state_dir: Path) -> None:
-        self.model = ScriptedToken()
+    def __init__(self, state_dir: Path, faults: frozenset[str] = frozenset()) -> None:
+        self.model = ScriptedToken(set(faults))
         self._device: ScriptedDevice | None = None
 
     def plug(self) -> str:

@@ -78,7 +78,7 @@ class ScriptedToken:
 
     Real behaviour is tested against the firmware itself (the simulator); this only makes the faults a working
     firmware never shows. ``faults`` may hold: ``"prove"`` (a wrong MAC), ``"clock"`` (CODE answers
-    ``ERR clock``), ``"ahead"`` (its clock reads 100 s ahead and TIME is recorded).
+    ``ERR clock``), ``"ahead"`` (its clock reads 100 s ahead and TIME is recorded), ``"slow"`` (0.15 s per reply).
     """
 
     def __init__(self, faults: set[str] = frozenset()) -> None:
@@ -97,6 +97,8 @@ class ScriptedToken:
 
         rid, verb, args = parse_request(line)
         self.verbs.append(verb)
+        if "slow" in self.faults:  # a slow USB hub, or a token busy drawing its display
+            self._time.sleep(0.15)
         now = int(self._time.time()) + self.offset
         if verb == "HELLO":
             return frame(f"{rid} OK proto=1 fw=0.0-scripted model=script serial={self.serial} state={self.state} "
