@@ -1,0 +1,94 @@
+"""Verifier fixtures: a store on SQLite or PostgreSQL (every store test runs on both), planted-secret scans."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support import throwaway_postgres_database
+from verifier import db, init_store
+from verifier.schema import audit
+
+T0 = 1_800_000_000.0  # a step boundary (30 s and 60 s)
+
+
+class Planted:
+    """Secrets, PINs and codes a test used, in every form they could leak in; scanned at the end of the test."""
+
+    def __init__(self) -> None:
+        self.needles: set[str] = set()
+
+    def secret(self, raw: bytes) -> bytes:
+        b32 = base64.b32encode(raw).decode()
+        self.needles |= {raw.hex(), raw.hex().upper(), b32, b32.rstrip("="), b32.lower().rstrip("=")}
+        self.needles.add(raw.decode("latin-1"))
+        return raw
+
+    def value(self, text: str) -> str:
+        self.needles.add(text)
+        return text
+
+    def find_in(self, text: str) -> list[str]:
+        return sorted(n for n in self.needles if n and n in text)
+
+
+@pytest.fixture
+def planted() -> Planted:
+    return Planted()
+
+
+@pytest.fixture(autouse=True)
+def _logs_never_hold_planted_values(planted, caplog):
+    """Every log record written during a verifier test is scanned for the test's planted values."""
+    caplog.set_level(logging.DEBUG, logger="verifier")
+    yield
+    leaked = planted.find_in("\n".join(r.getMessage() for r in caplog.records))
+    assert not leaked, "a secret, PIN or code appears in the logs"
+
+
+@pytest.fixture(scope="session")
+def _pg_verifier_url(postgres_base_url):
+    """One throwaway PostgreSQL database for the verifier tests, migrated once; emptied before each test."""
+    with throwaway_postgres_database(postgres_base_url) as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url.render_as_string(hide_password=False)
+
+
+def _truncate(url: str) -> None:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE tickets, tokens, users, audit RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """The URL of an empty, migrated store database: an SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jeton.db'}"
+    url = request.getfixturevalue("_pg_verifier_url")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def keys_file(tmp_path):
+    return tmp_path / "keys.json"
+
+
+@pytest.fixture
+def store(db_url, keys_file, planted):
+    """An initialised store; at the end, its audit rows are scanned for the test's planted values."""
+    st, _created, _revs = init_store(db_url, keys_file)
+    yield st
+    with st.engine.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.actor, audit.c.action, audit.c.outcome, audit.c.login,
+                                      audit.c.serial, audit.c.source, audit.c.detail)).all()
+    st.close()
+    text = "\n".join(" ".join(str(v) for v in row) for row in rows)
+    assert not planted.find_in(text), "a secret, PIN or code appears in the audit rows"
