@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
 QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
 
-.PHONY: demo test lint bench browser venv clean
+.PHONY: demo test lint bench browser venv clean schematic battery
 
 # The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once.
 $(STAMP): pyproject.toml
@@ -43,6 +43,14 @@ test: $(STAMP) browser lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# hardware/: redraw the schematic (and the BOM, pin map, wiring in docs/hardware.md); recompute the battery budget.
+schematic: $(STAMP)
+	$(BIN)/python -m hardware.schematic
+
+battery: $(STAMP)
+	$(BIN)/python -m hardware.battery
+	$(BIN)/python -m hardware.drift
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

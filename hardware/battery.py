@@ -1,0 +1,307 @@
+"""Battery budget: how long the token lasts, from cited currents and the firmware's awake time per press.
+
+The model is deliberately small and every number in it is cited (hardware/figures.csv): a press wakes the token for
+``awake_s`` seconds (the firmware benchmark's "Awake time per press"), during which the Pico, the display
+and the clock draw their awake currents from the battery; between presses the soft latch leaves only
+leakage. A cell also loses a fraction of its capacity every year on its own (self-discharge).
+
+    life_years = capacity / (365.25 * charge_per_day + capacity * self_discharge_per_year)
+
+Run ``python -m hardware.battery`` (or ``make battery``) to print the budget, redraw hardware/battery.png
+and rewrite the battery block of docs/hardware.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from hardware.docblock import GUIDE, HARDWARE, ROOT, write_block
+
+FIGURES_FILE = HARDWARE / "figures.csv"
+KINDS = ("datasheet", "measurement (third party)", "design value", "estimate")
+BENCH_FILE = ROOT / "benchmarks" / "results" / "bench_firmware.json"
+BENCH_FIGURE = "Awake time per press"
+PLOT_FILE = HARDWARE / "battery.png"
+GOAL_YEARS = 5.0
+GOAL_PRESSES = 10
+PRESSES = (1, 10, 50)
+DAYS_PER_YEAR = 365.25
+# Used only while the firmware benchmark has not written its figure; the guide says which one was used.
+FALLBACK_AWAKE_S = 20.0
+FALLBACK_NOTE = "fallback (no firmware benchmark yet): 1 s boot + a 19 s display, an assumption"
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A number with where it comes from and what kind of source that is."""
+
+    value: float
+    unit: str
+    source: str
+    kind: str  # "datasheet", "measurement (third party)", "design value" or "estimate"
+
+
+def load_figures(path: Path = FIGURES_FILE) -> dict[str, Cited]:
+    """The cited figures of hardware/figures.csv; every one needs a value, a source and a kind of source."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    figures = {}
+    for number, row in enumerate(rows, start=2):
+        if not all((row.get(c) or "").strip() for c in ("key", "value", "source", "kind")):
+            raise ValueError(f"{path.name} line {number}: key, value, source and kind are all required")
+        if row["kind"] not in KINDS:
+            raise ValueError(f"{path.name} line {number}: kind must be one of {', '.join(KINDS)}")
+        figures[row["key"]] = Cited(float(row["value"]), row["unit"], row["source"], row["kind"])
+    return figures
+
+
+CITED = load_figures()
+
+
+def cited(key: str) -> float:
+    return CITED[key].value
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How the firmware runs the hardware while awake."""
+
+    name: str
+    cpu_mhz: float | None  # None: the CPU sleeps (machine.lightsleep) while the TM1637 scans on its own
+    display_duty: float  # TM1637 pulse width: 1/16, 2/16, 4/16, 10/16 ... 14/16
+
+
+REFERENCE = Profile("busy at 125 MHz, brightness 4/16", 125.0, 4 / 16)
+LOW_POWER = Profile("lightsleep between updates, brightness 1/16", None, 1 / 16)
+PROFILES = (REFERENCE, LOW_POWER)
+
+
+@dataclass(frozen=True)
+class Supply:
+    """A main battery option."""
+
+    name: str
+    capacity_mah: float
+    self_discharge: float  # fraction of capacity per year
+    vsys: float  # planning voltage at the Pico's VSYS (after the Schottky)
+    max_continuous_ma: float | None = None  # the cell's rating, when it has one that matters
+    shelf_years: float | None = None
+
+
+AAA2 = Supply("2 x AAA alkaline", cited("aaa_capacity_mah"), cited("aaa_self_discharge"),
+              cited("aaa_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("aaa_shelf_years"))
+CR2032 = Supply("CR2032 coin cell", cited("cr2032_capacity_mah"), cited("cr2032_self_discharge"),
+                cited("cr2032_mid_v") - cited("schottky_drop_v"), cited("cr2032_max_continuous_ma"),
+                cited("cr2032_shelf_years"))
+AA2 = Supply("2 x AA alkaline (alternative)", cited("aa_capacity_mah"), cited("aaa_self_discharge"),
+             cited("aaa_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("aaa_shelf_years"))
+SUPPLIES = (AAA2, CR2032, AA2)
+
+
+def _lerp(x: float, x0: float, y0: float, x1: float, y1: float) -> float:
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+
+def pico_current_ma(vsys: float, cpu_mhz: float | None) -> float:
+    """Whole-Pico current at VSYS: the measured table, interpolated linearly in clock and in voltage.
+
+    ``cpu_mhz=None`` is lightsleep: the measured sleeping power, drawn at ``vsys``.
+    """
+    if cpu_mhz is None:
+        return cited("pico_lightsleep_mw") / vsys
+    if not 10 <= cpu_mhz <= 125:
+        raise ValueError(f"clock {cpu_mhz} MHz is outside the measured 10..125 MHz")
+    if not 1.8 <= vsys <= 3.3:
+        raise ValueError(f"VSYS {vsys} V is outside 1.8..3.3 V")
+    at10 = _lerp(vsys, 2.0, cited("pico_10mhz_2v0"), 3.0, cited("pico_10mhz_3v0"))
+    at125 = _lerp(vsys, 2.0, cited("pico_125mhz_2v0"), 3.0, cited("pico_125mhz_3v0"))
+    return _lerp(cpu_mhz, 10.0, at10, 125.0, at125)
+
+
+def display_current_ma(vsys: float, duty: float) -> float:
+    """The display's average current as drawn from VSYS (it runs from the 3V3 rail)."""
+    if not 0 < duty <= 14 / 16:
+        raise ValueError(f"display duty {duty} is outside the TM1637's 1/16..14/16")
+    on_3v3 = cited("segments_per_digit") * cited("segment_peak_ma") * duty
+    return on_3v3 * cited("rail_3v3") / (vsys * cited("buck_boost_efficiency"))
+
+
+def awake_current_ma(supply: Supply, profile: Profile) -> float:
+    """Battery current while the token is awake."""
+    clock = cited("ds3231_vcc_ua") / 1000 * cited("rail_3v3") / (supply.vsys * cited("buck_boost_efficiency"))
+    latch = (supply.vsys + cited("schottky_drop_v")) / cited("r1_ohm") * 1000
+    return (pico_current_ma(supply.vsys, profile.cpu_mhz) + display_current_ma(supply.vsys, profile.display_duty)
+            + clock + latch)
+
+
+def off_current_ua() -> float:
+    """Battery current between presses: leakage through the open soft latch."""
+    return cited("q1_leak_ua") + cited("d3_leak_ua")
+
+
+def life_years(capacity_mah: float, self_discharge: float, charge_mah_per_day: float,
+               shelf_years: float | None = None) -> float:
+    """Years until ``capacity_mah`` is spent by the daily charge and the yearly self-discharge."""
+    if capacity_mah <= 0 or charge_mah_per_day < 0 or self_discharge < 0:
+        raise ValueError("capacity must be positive, charge and self-discharge not negative")
+    drain = DAYS_PER_YEAR * charge_mah_per_day + capacity_mah * self_discharge
+    years = capacity_mah / drain if drain else float("inf")
+    return min(years, shelf_years) if shelf_years else years
+
+
+def charge_per_day_mah(supply: Supply, profile: Profile, awake_s: float, presses_per_day: float) -> float:
+    awake = presses_per_day * awake_s / 3600 * awake_current_ma(supply, profile)
+    return awake + 24 * off_current_ua() / 1000
+
+
+def token_life_years(supply: Supply, profile: Profile, awake_s: float, presses_per_day: float) -> float:
+    """Years a token lasts on ``supply`` at ``presses_per_day``."""
+    if awake_s <= 0:
+        raise ValueError("awake time per press must be positive")
+    return life_years(supply.capacity_mah, supply.self_discharge,
+                      charge_per_day_mah(supply, profile, awake_s, presses_per_day), supply.shelf_years)
+
+
+def max_awake_s_for_goal(supply: Supply, profile: Profile) -> float:
+    """The longest awake time per press that still gives GOAL_YEARS at GOAL_PRESSES presses a day."""
+    budget_per_day = supply.capacity_mah * (1 / GOAL_YEARS - supply.self_discharge) / DAYS_PER_YEAR
+    spare = budget_per_day - 24 * off_current_ua() / 1000
+    return max(0.0, spare / GOAL_PRESSES / awake_current_ma(supply, profile) * 3600)
+
+
+def rtc_cell_years(ibatt_ua: float) -> float:
+    """Years the DS3231's own CR2032 keeps time (the token is off nearly all the time)."""
+    return life_years(cited("cr2032_capacity_mah"), cited("cr2032_self_discharge"), 24 * ibatt_ua / 1000,
+                      cited("cr2032_shelf_years"))
+
+
+def awake_from_bench(path: Path = BENCH_FILE) -> tuple[float, str] | None:
+    """(seconds, description) of the firmware benchmark's awake time per press, or None if not measured yet."""
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for figure in record.get("figures", []):
+        if figure.get("name") == BENCH_FIGURE:
+            if figure.get("unit") != "s":
+                raise ValueError(f"{path.name}: '{BENCH_FIGURE}' is in {figure.get('unit')!r}, expected 's'")
+            value = float(figure["value"])
+            return value, f"'{BENCH_FIGURE}' from benchmarks/results/{path.name} ({record.get('when', 'undated')})"
+    return None
+
+
+def awake_time(override: float | None = None, path: Path = BENCH_FILE) -> tuple[float, str]:
+    """The awake time to use and where it comes from: an explicit value, the benchmark, or the fallback."""
+    if override is not None:
+        return override, "given on the command line"
+    found = awake_from_bench(path)
+    return found if found is not None else (FALLBACK_AWAKE_S, FALLBACK_NOTE)
+
+
+def _years(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def render(awake_s: float, source: str) -> str:
+    """The battery block of docs/hardware.md, in Markdown."""
+    lines = [
+        f"Awake time per press used: **{awake_s:.2f} s**, {source}.",
+        "",
+        "| supply | firmware profile | awake current (mA) | 1 press/day (years) | 10 presses/day (years)"
+        " | 50 presses/day (years) | goal: 5 years at 10/day | longest awake time meeting the goal (s) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for supply in SUPPLIES:
+        for profile in PROFILES:
+            current = awake_current_ma(supply, profile)
+            years = [token_life_years(supply, profile, awake_s, n) for n in PRESSES]
+            goal = years[PRESSES.index(GOAL_PRESSES)] >= GOAL_YEARS
+            verdict = "meets it" if goal else "misses it"
+            if supply.max_continuous_ma is not None and current > supply.max_continuous_ma:
+                verdict = f"not usable: {current:.0f} mA exceeds the cell's {supply.max_continuous_ma:g} mA rating"
+            lines.append(
+                f"| {supply.name} | {profile.name} | {current:.1f} | "
+                + " | ".join(_years(y) for y in years)
+                + f" | {verdict} | {max_awake_s_for_goal(supply, profile):.1f} |"
+            )
+    typ, worst = rtc_cell_years(cited("ds3231_ibatt_typ_ua")), rtc_cell_years(cited("ds3231_ibatt_max_ua"))
+    lines += [
+        "",
+        f"DS3231 coin cell on its own (CR2032, timekeeping only, presses do not touch it): "
+        f"**{_years(typ)} years** at the typical {cited('ds3231_ibatt_typ_ua')} uA (capped by the cell's "
+        f"{cited('cr2032_shelf_years'):g}-year shelf life), **{_years(worst)} years** at the datasheet maximum "
+        f"{cited('ds3231_ibatt_max_ua')} uA: {'meets' if worst >= GOAL_YEARS else 'misses'} the 5-year goal "
+        "even in the worst case.",
+        f"Between presses the main battery only feeds leakage: {off_current_ua():.3f} uA "
+        f"({24 * off_current_ua() / 1000 * DAYS_PER_YEAR:.1f} mAh a year).",
+        "",
+        "Figures used (hardware/figures.csv):",
+        "",
+        "| figure | value | source | kind |",
+        "| --- | ---: | --- | --- |",
+    ]
+    lines += [f"| {key} | {c.value:g} {c.unit} | {c.source} | {c.kind} |" for key, c in CITED.items()]
+    return "\n".join(lines)
+
+
+def plot(awake_s: float, path: Path = PLOT_FILE) -> Path:
+    """Years against presses a day, one line per supply and profile, with the goal marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    presses = [1 + i * 0.5 for i in range(0, 199)]
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    for supply, style in ((AAA2, "-"), (CR2032, ":"), (AA2, "-.")):
+        for profile, colour in ((REFERENCE, "tab:red"), (LOW_POWER, "tab:blue")):
+            ys = [token_life_years(supply, profile, awake_s, n) for n in presses]
+            ax.plot(presses, ys, style, color=colour, label=f"{supply.name}, {profile.name}")
+    for ua, colour in ((cited("ds3231_ibatt_typ_ua"), "tab:green"), (cited("ds3231_ibatt_max_ua"), "tab:olive")):
+        ax.axhline(rtc_cell_years(ua), color=colour, linestyle="--", label=f"DS3231 cell alone, {ua} uA")
+    ax.axhline(GOAL_YEARS, color="black", linewidth=0.8)
+    ax.axvline(GOAL_PRESSES, color="black", linewidth=0.8)
+    ax.annotate("goal: 5 years at 10 presses/day", (GOAL_PRESSES, GOAL_YEARS), xytext=(12, 6),
+                textcoords="offset points", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("presses per day")
+    ax.set_ylabel("years")
+    ax.set_title(f"Jeton battery life, {awake_s:.1f} s awake per press")
+    ax.grid(True, which="both", linewidth=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hardware.battery", description=__doc__.splitlines()[0])
+    parser.add_argument("--awake-s", type=float, help="awake seconds per press (default: the firmware benchmark)")
+    parser.add_argument("--bench", type=Path, default=BENCH_FILE, help="the firmware benchmark's results file")
+    parser.add_argument("--guide", type=Path, default=GUIDE, help="the guide whose battery block is rewritten")
+    parser.add_argument("--plot", type=Path, default=PLOT_FILE, help="where to draw the PNG")
+    parser.add_argument("--no-write", action="store_true", help="print only; change no file")
+    args = parser.parse_args(argv)
+    try:
+        if args.awake_s is not None and args.awake_s <= 0:
+            raise ValueError("--awake-s must be positive")
+        awake_s, source = awake_time(args.awake_s, args.bench)
+        block = render(awake_s, source)
+        if not args.no_write:
+            plot(awake_s, args.plot)
+            write_block("battery", block, args.guide)
+    except (ValueError, OSError) as exc:
+        print(f"hardware.battery: {exc}", file=sys.stderr)
+        return 1
+    print(block)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
