@@ -113,12 +113,9 @@ class Channel:
 
     def resync(self) -> None:
         """End whatever partial line the device holds (e.g. from a process killed mid-write), drop stale input."""
-        self.transport.write(b"\n")
-        # The device answers the empty line with at most one id-0 error; give it a moment, then forget it all.
-        deadline = time.monotonic() + 0.05
-        while self.transport.read_line(deadline) is not None:
-            pass
         self.transport.discard_input()
+        # The device may answer the empty line with an id-0 error: no request of ours has id 0, so it is dropped.
+        self.transport.write(b"\n")
 
     def request(self, verb: str, *args: str, timeout: float | None = None) -> Reply:
         """Send ``verb args`` and return its OK reply; ``ERR`` raises :class:`DeviceError`.
