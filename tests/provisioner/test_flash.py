@@ -1,0 +1,35 @@
+"""`jeton-provision flash` against `jeton-sim --blank`: stock MicroPython on a pty, its state dir as flash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from provisioner.flashing import firmware_version
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["mpy", "source"])
+def test_flash_a_blank_board_then_it_answers_hello_and_can_be_seeded(cli, store_files, simulated, tmp_path, mode):
+    board = simulated("board", blank=True)
+    run = cli("flash", board.port, "--json", *(["--source"] if mode == "source" else []), timeout=120)
+    assert run.code == 0, run.err
+    result = json.loads(run.out)
+    assert result["firmware"] == firmware_version() and result["state"] == "blank"
+    assert all(name.endswith(".mpy") or name in ("main.py", "boot.py") for name in result["files"]) == (mode == "mpy")
+    assert f"Firmware {firmware_version()} installé sur {board.port}" in run.err
+    seed = cli("seed", board.port, *store_files.args())
+    assert seed.code == 0, seed.err
+    assert seed.out.strip() == "JT-000001"
+
+
+@pytest.mark.slow
+def test_flash_refuses_a_locked_token(cli, store_files, simulated):
+    token = simulated("locked")
+    assert cli("seed", token.port, *store_files.args()).code == 0
+    run = cli("flash", token.port)
+    assert run.code == 1
+    assert run.err.strip().splitlines()[-1] == (
+        "erreur : la clé JT-000001 est verrouillée : effacez-la (`jeton-provision wipe`) avant de la reflasher"
+    )
