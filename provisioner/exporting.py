@@ -91,12 +91,13 @@ def to_pskc(items: list[ExportItem], *, password: str | None = None, psk: bytes 
 
 
 def to_oath_csv(items: list[ExportItem]) -> bytes:
-    """OATH CSV as DESIGN.md §4 names it: serial, hex key, totp, digits, period (one token a line)."""
+    """OATH CSV as DESIGN.md §4 names it: serial, hex key, totp, digits, period, then the algorithm (one token a
+    line; ``jeton-admin import`` reads the sixth column, tools that stop at five take sha1, so it is always there)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for item in items:
         r = item.record
-        writer.writerow([r.serial, item.secret.hex(), "totp", r.digits, r.period])
+        writer.writerow([r.serial, item.secret.hex(), "totp", r.digits, r.period, r.algo])
     return out.getvalue().encode("ascii")
 
 

@@ -90,8 +90,8 @@ def test_export_oath_csv_lists_serial_hex_key_totp_digits_period(cli, store_file
     assert "EN CLAIR" in run.err
     rows = list(csv.reader(io.StringIO(out.read_text())))
     assert rows == [
-        ["JT-000001", made["JT-000001"][0].hex(), "totp", "6", "30"],
-        ["JT-000002", made["JT-000002"][0].hex(), "totp", "8", "30"],
+        ["JT-000001", made["JT-000001"][0].hex(), "totp", "6", "30", "sha1"],
+        ["JT-000002", made["JT-000002"][0].hex(), "totp", "8", "30", "sha256"],
     ]
 
 
@@ -136,3 +136,29 @@ def test_an_unreachable_database_is_one_line_and_no_traceback(cli, tmp_path, sto
               "postgresql://nobody@127.0.0.1:1/none", "--keys", store_files.keys)
     assert run.code == 1
     assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("fmt", ["pskc", "csv"])
+def test_an_export_imports_into_another_store_with_jeton_admin(cli, store_files, tmp_path, fmt):
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+    from verifier import init_store
+
+    made = ready_tokens(store_files, 2)
+    out = tmp_path / f"tokens.{fmt}"
+    assert cli("export", "--format", fmt, "--password", "mot de passe", "-o", str(out), *store_files.args()).code == 0
+    server = (f"sqlite:///{tmp_path / 'server.db'}", str(tmp_path / "server-keys.json"))
+    init_store(*server)[0].close()
+    imported = subprocess.run(
+        [sys.executable, "-m", "verifier.cli", "--db", server[0], "--keys", server[1], "import", str(out),
+         *(["--password", "mot de passe"] if fmt == "pskc" else [])],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr
+    with open_store(*server) as store:
+        for serial, (secret, algo) in made.items():
+            token = store.get_token(serial)
+            assert (token.state, token.algo) == ("ready", algo)
+            assert store.token_secret(serial) == secret
