@@ -30,10 +30,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @DB_OPTION
 def init_db(db_url: str) -> None:
     """Create or upgrade the booklet's tables and load the referential (run `jeton-admin init` first)."""
+    import sqlalchemy as sa
+
     from booklet_web import schema
 
     database = open_database(db_url)
     try:
+        if not sa.inspect(database.engine).has_table("users"):
+            raise click.ClickException("the verifier's tables are missing: run `jeton-admin init` first")
         before = schema.current_revision(database.engine)
         schema.upgrade(database.engine)
         comps, items = schema.load_referential_into(database.engine)

@@ -1,0 +1,133 @@
+"""Roster import (CLI and admin page: all or nothing, bad lines by number) and the exports (class CSV, LPC XML)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from xml.etree import ElementTree as ET  # noqa: S405 - parsing our own output in a test
+
+import sqlalchemy as sa
+
+from booklet_web.tables import classes, pupils, teaching
+from tests.web.support import csrf_token
+
+BAD = ("type;classe;nom;prenom;identifiant\n"
+       "eleve;4C;Nouveau;Élève;E4C01\n"
+       "eleve;;Sans;Classe;E4C02\n"
+       "prof;4C;Mauvais;Type;xx\n"
+       "eleve;4C;Double;Un;E4C01\n"
+       "enseignant;4C;Sans;Login;\n").encode()
+
+
+def counts(world):
+    with world.app.extensions["jeton"].db.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                     for t in (classes, pupils, teaching)), len(world.store.list_users())
+
+
+def upload(client, data: bytes, name="roster.csv"):
+    page = client.get("/admin/import")
+    return client.post("/admin/import", data={"csrf_token": csrf_token(page.text),
+                                              "fichier": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_admin_page_refuses_a_file_with_bad_lines_and_writes_nothing(world, client):
+    world.log_in(client, "adurand")
+    before = counts(world)
+    page = upload(client, BAD)
+    assert page.status_code == 400
+    assert "rien n&#39;a été importé" in page.text or "rien n'a été importé" in page.text
+    for line, text in ((3, "classe manquante pour un élève"), (4, "type « prof » inconnu"),
+                       (5, "élève E4C01 déjà présent ligne 2"), (6, "identifiant de connexion manquant")):
+        assert f"ligne {line} : " in page.text and text in page.text, (line, text)
+    assert "ligne 2 :" not in page.text
+    assert counts(world) == before
+
+
+def test_admin_page_imports_a_good_file(world, client):
+    world.log_in(client, "adurand")
+    data = ("\ufefftype,classe,nom,prenom,identifiant\n"
+            "eleve,4C,Nouveau,Élève,E4C01\n"
+            "enseignant,4C,Leroy,Paul,pleroy\n"
+            "eleve,3B,Bernard,Léa,E3A01\n").encode()
+    page = upload(client, data)
+    assert page.status_code == 200
+    assert ("Import terminé : 1 classe(s) créée(s), 1 élève(s) ajouté(s), 1 élève(s) mis à jour, "
+            "1 compte(s) créé(s), 1 affectation(s) ajoutée(s).") in page.text
+    assert world.store.get_user("pleroy").display_name == "Paul Leroy"
+    assert any(e.action == "user.add" and e.login == "pleroy" for e in world.store.audit(limit=20))
+
+
+def test_non_utf8_and_missing_columns_are_explained(world, client):
+    world.log_in(client, "adurand")
+    page = upload(client, "type;classe;nom;prenom;identifiant\neleve;4C;Léa;X;E1\n".encode("latin-1"))
+    assert page.status_code == 400 and "UTF-8" in page.text
+    page = upload(client, b"type;nom\neleve;X\n")
+    assert page.status_code == 400 and "colonnes manquantes" in page.text and "classe" in page.text
+
+
+def test_cli_import_roster_reports_line_numbers_and_exits_non_zero(world, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(BAD)
+    before = counts(world)
+    proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "import-roster", str(bad), "--db", world.url],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert f"{bad}:3: classe manquante pour un élève" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "jeton-web: 4 bad line(s): nothing was imported"
+    assert "Traceback" not in proc.stderr
+    assert counts(world) == before
+    good = tmp_path / "good.csv"
+    good.write_bytes(b"type;classe;nom;prenom;identifiant\neleve;5A;Neuf;Tom;E5A01\n")
+    proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "import-roster", str(good), "--db", world.url],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 classe(s) créée(s), 1 élève(s) ajouté(s)" in proc.stdout
+
+
+def test_class_csv_export(world, client):
+    world.log_in(client, "adurand")
+    pupil = world.pupil_ids("3A")[0]
+    a = world.class_id("3A")
+    page = client.get(f"/livret?classe={a}&eleve={pupil}&competence=C2")
+    client.post("/livret/competence", data={"csrf_token": csrf_token(page.text), "classe": a, "eleve": pupil,
+                                            "competence": "C2", "action": "administrer", "langue": "anglais"})
+    client.post("/livret/enregistrer", data={"csrf_token": csrf_token(page.text), "classe": a, "eleve": pupil,
+                                             "competence": "C2", "item": ["C2.1", "C2.2"]})
+    answer = client.get(f"/classe/{a}/export.csv")
+    assert answer.status_code == 200 and answer.headers["Content-Disposition"].endswith('lpc-3A.csv"')
+    lines = answer.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("identifiant;nom;prenom;C1 validee le;C1 items;C2 validee le;C2 items;C2 langue")
+    assert lines[1].startswith("E3A01;Bernard;Léa;;0/13;2027-01-15;2/16;anglais;")
+    assert len(lines) == 7
+
+
+def test_lpc_xml_export(world, client):
+    world.log_in(client, "adurand")
+    pupil = world.pupil_ids("3A")[0]
+    a = world.class_id("3A")
+    page = client.get(f"/livret?classe={a}&eleve={pupil}&competence=C1")
+    token = csrf_token(page.text)
+    client.post("/livret/competence", data={"csrf_token": token, "classe": a, "eleve": pupil, "competence": "C1",
+                                            "action": "administrer"})
+    client.post("/livret/enregistrer", data={"csrf_token": token, "classe": a, "eleve": pupil, "competence": "C3",
+                                             "item": ["C3.10", "C3.2"]})
+    bad = client.post("/admin/export.xml", data={"csrf_token": token, "uai": "12"})
+    assert bad.status_code == 400 and "7 chiffres" in bad.text
+    answer = client.post("/admin/export.xml", data={"csrf_token": token, "uai": "0380001a"})
+    assert answer.status_code == 200 and answer.mimetype == "application/xml"
+    ns = {"l": "urn:ac-grenoble.fr:lpc:import:v1.0"}
+    root = ET.fromstring(answer.data)  # noqa: S314 - our own output
+    assert root.tag == "{urn:ac-grenoble.fr:lpc:import:v1.0}lpc"
+    assert root.find("l:entete/l:etablissement", ns).text == "0380001A"
+    eleve = root.find("l:donnees/l:eleve[@id='E3A01']", ns)
+    assert eleve.find("l:palier", ns).get("id") == "3"
+    c1 = eleve.find("l:palier/l:competence[@id='C1']", ns)
+    assert c1.find("l:validation/l:date", ns).text == "2027-01-15"
+    c3 = eleve.find("l:palier/l:competence[@id='C3']", ns)
+    assert c3.find("l:validation", ns) is None  # only positive validations are exported
+    assert [i.get("id") for i in c3.findall("l:item", ns)] == ["C3.2", "C3.10"]
+    assert c3.find("l:item/l:renseignement/l:date", ns).text == "2027-01-15"
+    assert len(root.findall("l:donnees/l:eleve", ns)) == 9
