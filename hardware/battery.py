@@ -189,7 +189,9 @@ def awake_from_bench(path: Path = BENCH_FILE) -> tuple[float, str] | None:
         if figure.get("name") == BENCH_FIGURE:
             if figure.get("unit") != "s":
                 raise ValueError(f"{path.name}: '{BENCH_FIGURE}' is in {figure.get('unit')!r}, expected 's'")
-            value = float(figure["value"])
+            value = round(float(figure["value"]), 2)  # centiseconds: the guide prints what was used
+            if value <= 0:
+                raise ValueError(f"{path.name}: '{BENCH_FIGURE}' must be positive, got {figure['value']}")
             return value, f"'{BENCH_FIGURE}' from benchmarks/results/{path.name} ({record.get('when', 'undated')})"
     return None
 
@@ -197,7 +199,7 @@ def awake_from_bench(path: Path = BENCH_FILE) -> tuple[float, str] | None:
 def awake_time(override: float | None = None, path: Path = BENCH_FILE) -> tuple[float, str]:
     """The awake time to use and where it comes from: an explicit value, the benchmark, or the fallback."""
     if override is not None:
-        return override, "given on the command line"
+        return round(override, 2), "given on the command line"
     found = awake_from_bench(path)
     return found if found is not None else (FALLBACK_AWAKE_S, FALLBACK_NOTE)
 

@@ -22,7 +22,7 @@ SVG_FILE = HARDWARE / "schematic.svg"
 # The BOM references drawn, with the short value printed beside each symbol.
 PARTS = {
     "BT1": "2 x AAA", "Q1": "DMG2305UX", "Q2": "BSS138", "D1": "1N5817", "D2": "1N4148", "D3": "1N4148",
-    "R1": "470k", "R2": "1k", "R3": "100k", "C1": "10 uF", "SW1": "push", "U1": "Raspberry Pi Pico",
+    "R1": "470k", "R2": "1k", "R3": "100k", "C1": "10 uF", "SW1": "push button", "U1": "Raspberry Pi Pico",
     "DS1": "TM1637 6-digit", "U2": "DS3231 module", "BT2": "CR2032",
 }
 
@@ -60,46 +60,49 @@ def draw(pins: list[dict[str, str]], path: Path = SVG_FILE) -> Path:
 
     by_function = {row["function"]: row for row in pins}
 
+    def tag(ref: str, sep: str = "\n") -> str:
+        return f"{ref}{sep}{PARTS[ref]}"
+
     def pin_label(function: str) -> str:
         row = by_function[function]
         return f"GP{row['gpio']} ({function}, pin {row['pico_pin']})"
 
     schemdraw.config(fontsize=10)
-    with schemdraw.Drawing(show=False) as d:
+    with schemdraw.Drawing(canvas="svg", show=False) as d:
         # Soft-latch power switch: BT1 -> Q1 -> D1 -> VSYS. R1 keeps Q1 off; SW1 (through D2) or Q2 turns it on.
-        bt1 = elm.Battery().up().at((0, -3)).to((0, 0)).label("BT1\n2 x AAA", loc="top")
+        bt1 = elm.Battery().up().at((0, -3)).to((0, 0)).label(tag("BT1"), loc="top")
         elm.Ground().at(bt1.start)
         elm.Line().at((0, 0)).to((3, 0))
         elm.Dot().at((1.5, 0)).label("VBAT", loc="top")
         q1 = elm.PFet().up().reverse().at((3, 0)).anchor("source")
-        elm.Label().at((3.75, 0.7)).label("Q1 DMG2305UX")
-        elm.Schottky().at(q1.drain).to((7, 0)).label("D1 1N5817", loc="top")
+        elm.Label().at((3.75, 0.7)).label(tag("Q1", " "))
+        elm.Schottky().at(q1.drain).to((7, 0)).label(tag("D1", " "), loc="top")
         elm.Line().at((7, 0)).to((8, 0))
         elm.Dot(open=True).at((8, 0)).label("VSYS (U1 pin 39)", loc="right")
-        elm.Resistor().at((1.5, 0)).to((1.5, -2.5)).label("R1\n470k", loc="bottom")
+        elm.Resistor().at((1.5, 0)).to((1.5, -2.5)).label(tag("R1"), loc="bottom")
         elm.Line().at((1.5, -2.5)).to((q1.gate[0], -2.5))
         elm.Line().at(q1.gate).to((q1.gate[0], -2.5))
         elm.Dot().at((q1.gate[0], -2.5)).label("GATE", loc="bottom", ofst=(0.5, 0))
         elm.Line().at((q1.gate[0], -2.5)).to((q1.gate[0], -4))
         q2 = elm.NFet().right().reverse().at((q1.gate[0], -4)).anchor("drain")
-        elm.Label().at((q2.center[0] + 1.4, q2.center[1])).label("Q2\nBSS138")
+        elm.Label().at((q2.center[0] + 1.4, q2.center[1])).label(tag("Q2"))
         elm.Ground().at(q2.source)
-        elm.Resistor().at(q2.gate).to((-0.5, q2.gate[1])).label("R2\n1k", loc="top")
+        elm.Resistor().at(q2.gate).to((-0.5, q2.gate[1])).label(tag("R2"), loc="top")
         elm.Dot().at((-0.5, q2.gate[1]))
         elm.Line().at((-0.5, q2.gate[1])).to((-2, q2.gate[1]))
         elm.Dot(open=True).at((-2, q2.gate[1])).label(pin_label("power_hold"), loc="left")
-        r3 = elm.Resistor().at((-0.5, q2.gate[1])).to((-0.5, q2.gate[1] - 2.5)).label("R3\n100k", loc="bottom")
+        r3 = elm.Resistor().at((-0.5, q2.gate[1])).to((-0.5, q2.gate[1] - 2.5)).label(tag("R3"), loc="bottom")
         elm.Ground().at(r3.end)
         # SW1 pulls GATE low through D2 and is read on GPIO6 through D3; C1 stretches a short press.
-        elm.Diode().at((q1.gate[0], -2.5)).to((7, -2.5)).label("D2 1N4148", loc="top")
+        elm.Diode().at((q1.gate[0], -2.5)).to((7, -2.5)).label(tag("D2", " "), loc="top")
         elm.Dot().at((7, -2.5)).label("X", loc="bottom", ofst=(0.3, 0))
-        sw1 = elm.Button().at((7, -2.5)).to((7, -5.5)).label("SW1", loc="bottom")
+        sw1 = elm.Button().at((7, -2.5)).to((7, -5.5)).label(tag("SW1"), loc="bottom")
         elm.Ground().at(sw1.end)
-        elm.Line().at((7, -2.5)).to((9.5, -2.5))
-        c1 = elm.Capacitor().at((9.5, -2.5)).to((9.5, -5.5)).label("C1\n10 uF", loc="bottom")
+        elm.Line().at((7, -2.5)).to((10.5, -2.5))
+        c1 = elm.Capacitor().at((10.5, -2.5)).to((10.5, -5.5)).label(tag("C1"), loc="bottom")
         elm.Ground().at(c1.end)
         elm.Line().at((7, -2.5)).to((7, -1.2))
-        elm.Diode().at((10, -1.2)).to((7, -1.2)).label("D3 1N4148", loc="bottom")
+        elm.Diode().at((10, -1.2)).to((7, -1.2)).label(tag("D3", " "), loc="bottom")
         elm.Dot(open=True).at((10, -1.2)).label(pin_label("button"), loc="right")
 
         # The Pico, the display and the clock module, joined by net names.
@@ -112,7 +115,7 @@ def draw(pins: list[dict[str, str]], path: Path = SVG_FILE) -> Path:
         right += [elm.IcPin(name=gp(f), pin=by_function[f]["pico_pin"], side="R")
                   for f in ("i2c_scl", "i2c_sda", "tm1637_dio", "tm1637_clk")]
         u1 = elm.Ic(pins=left + right, size=(5, 7), pinspacing=1.0).right().at((15, -11)).label(
-            "U1 Raspberry Pi Pico (RP2040)", loc="top")
+            tag("U1", " ") + " (RP2040)", loc="top")
         for name, text in (("VSYS", "from D1"), (gp("button"), "from D3"), (gp("power_hold"), "to R2")):
             elm.Line().at(u1.absanchors[name]).to((u1.absanchors[name][0] - 1.5, u1.absanchors[name][1]))
             elm.Dot(open=True).label(text, loc="left")
@@ -126,11 +129,11 @@ def draw(pins: list[dict[str, str]], path: Path = SVG_FILE) -> Path:
         elm.Ground()
         ds1 = elm.Ic(pins=[elm.IcPin(name="GND", side="L"), elm.IcPin(name="VCC", side="L"),
                            elm.IcPin(name="DIO", side="L"), elm.IcPin(name="CLK", side="L")],
-                     size=(3, 4), pinspacing=0.8).right().at((27, -6)).label("DS1 TM1637 6-digit (red)", loc="top")
+                     size=(3, 4), pinspacing=0.8).right().at((27, -6)).label(tag("DS1", " ") + " (red)", loc="top")
         u2 = elm.Ic(pins=[elm.IcPin(name="GND", side="L"), elm.IcPin(name="VCC", side="L"),
                           elm.IcPin(name="SCL", side="L"), elm.IcPin(name="SDA", side="L"),
                           elm.IcPin(name="VBAT", side="R")],
-                    size=(3, 4), pinspacing=0.8).right().at((27, -12)).label("U2 DS3231 module", loc="top")
+                    size=(3, 4), pinspacing=0.8).right().at((27, -12)).label(tag("U2", " "), loc="top")
         for ic, nets in ((ds1, {"CLK": "tm1637_clk", "DIO": "tm1637_dio", "VCC": "3V3"}),
                          (u2, {"SDA": "i2c_sda", "SCL": "i2c_scl", "VCC": "3V3"})):
             for pin, net in nets.items():
@@ -140,7 +143,7 @@ def draw(pins: list[dict[str, str]], path: Path = SVG_FILE) -> Path:
             elm.Line().at(ic.GND).to((ic.GND[0] - 0.8, ic.GND[1]))
             elm.Ground()
         bt2 = elm.Battery().at((u2.VBAT[0] + 1, u2.VBAT[1] - 3)).up().to((u2.VBAT[0] + 1, u2.VBAT[1])).label(
-            "BT2\nCR2032", loc="bottom")
+            tag("BT2"), loc="bottom")
         elm.Line().at(u2.VBAT).to(bt2.end)
         elm.Ground().at(bt2.start)
         elm.Label().at((28.5, -13)).label("U2: remove the charging resistor or diode and the power LED", fontsize=8)

@@ -1,0 +1,162 @@
+"""The battery budget: known inputs give the lives computed here by hand, and the guide shows the current budget."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from hardware import battery, bom, docblock, latch
+from tests.support import ROOT
+
+
+def figures() -> dict[str, float]:
+    """hardware/figures.csv read directly, not through hardware.battery."""
+    with (ROOT / "hardware" / "figures.csv").open(newline="", encoding="utf-8") as handle:
+        return {row["key"]: float(row["value"]) for row in csv.DictReader(handle)}
+
+
+def test_every_figure_is_cited_with_a_kind():
+    with (ROOT / "hardware" / "figures.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    for row in rows:
+        assert row["source"].strip(), f"{row['key']} has no source"
+        assert row["kind"] in ("datasheet", "measurement (third party)", "design value", "estimate"), row["key"]
+
+
+def test_life_of_a_known_battery():
+    assert battery.life_years(1000, 0.0, 1.0) == pytest.approx(1000 / 365.25)
+    assert battery.life_years(1000, 0.03, 1.0) == pytest.approx(1000 / (365.25 + 30))
+    assert battery.life_years(225, 0.01, 0.0, shelf_years=10) == 10
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError):
+        battery.life_years(0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="awake time"):
+        battery.token_life_years(battery.AAA2, battery.REFERENCE, 0, 10)
+    with pytest.raises(ValueError, match="outside the measured"):
+        battery.pico_current_ma(2.5, 200)
+    with pytest.raises(ValueError, match="duty"):
+        battery.display_current_ma(2.5, 1.0)
+
+
+def test_two_aaa_busy_profile_at_ten_presses_computed_by_hand():
+    f = figures()
+    vsys = f["aaa_pack_mid_v"] - f["schottky_drop_v"]
+    share = (vsys - 2.0) / (3.0 - 2.0)
+    pico = f["pico_125mhz_2v0"] + (f["pico_125mhz_3v0"] - f["pico_125mhz_2v0"]) * share
+    through_regulator = f["rail_3v3"] / (vsys * f["buck_boost_efficiency"])
+    display = f["segments_per_digit"] * f["segment_peak_ma"] * (4 / 16) * through_regulator
+    clock = f["ds3231_vcc_ua"] / 1000 * through_regulator
+    latch_ma = f["aaa_pack_mid_v"] / f["r1_ohm"] * 1000
+    awake_ma = pico + display + clock + latch_ma
+    per_day = 10 * 12 / 3600 * awake_ma + 24 * (f["q1_leak_ua"] + f["d3_leak_ua"]) / 1000
+    expected = f["aaa_capacity_mah"] / (365.25 * per_day + f["aaa_capacity_mah"] * f["aaa_self_discharge"])
+    assert battery.awake_current_ma(battery.AAA2, battery.REFERENCE) == pytest.approx(awake_ma)
+    assert battery.token_life_years(battery.AAA2, battery.REFERENCE, 12, 10) == pytest.approx(expected)
+
+
+def test_lightsleep_profile_uses_the_sleeping_power():
+    f = figures()
+    vsys = f["aaa_pack_mid_v"] - f["schottky_drop_v"]
+    assert battery.pico_current_ma(vsys, None) == pytest.approx(f["pico_lightsleep_mw"] / vsys)
+
+
+def test_more_presses_never_last_longer():
+    lives = [battery.token_life_years(battery.AAA2, battery.LOW_POWER, 15, n) for n in (1, 10, 50)]
+    assert lives[0] > lives[1] > lives[2]
+
+
+def test_longest_awake_time_meeting_the_goal_gives_exactly_five_years():
+    for supply in (battery.AAA2, battery.AA2):
+        limit = battery.max_awake_s_for_goal(supply, battery.LOW_POWER)
+        years = battery.token_life_years(supply, battery.LOW_POWER, limit, battery.GOAL_PRESSES)
+        assert years == pytest.approx(battery.GOAL_YEARS)
+
+
+def test_rtc_cell_alone_computed_by_hand():
+    f = figures()
+    worst = f["cr2032_capacity_mah"] / (24 * f["ds3231_ibatt_max_ua"] / 1000 * 365.25
+                                        + f["cr2032_capacity_mah"] * f["cr2032_self_discharge"])
+    assert battery.rtc_cell_years(f["ds3231_ibatt_max_ua"]) == pytest.approx(worst)
+    assert battery.rtc_cell_years(f["ds3231_ibatt_typ_ua"]) == f["cr2032_shelf_years"]
+
+
+def test_coin_cell_as_main_supply_is_called_unusable():
+    block = battery.render(10.0, "test")
+    coin_rows = [line for line in block.splitlines() if line.startswith("| CR2032")]
+    assert coin_rows and all("not usable" in line for line in coin_rows)
+
+
+def test_latch_resistor_in_the_figures_is_the_bom_one():
+    r1 = next(line for line in bom.load() if line.reference == "R1")
+    assert latch.part_value(r1.part) == figures()["r1_ohm"]
+
+
+def write_bench(path, figures_list):
+    path.write_text(json.dumps({"benchmark": "bench_firmware", "when": "2026-11-28T00:00:00+00:00",
+                                "figures": figures_list}), encoding="utf-8")
+
+
+def test_awake_time_comes_from_the_firmware_benchmark(tmp_path):
+    bench = tmp_path / "bench_firmware.json"
+    write_bench(bench, [{"name": "Time to compute a code", "value": 0.01, "unit": "s"},
+                        {"name": "Awake time per press", "value": 7.4321, "unit": "s"}])
+    seconds, source = battery.awake_time(None, bench)
+    assert seconds == 7.43
+    assert "Awake time per press" in source and "bench_firmware.json" in source
+
+
+def test_awake_time_in_the_wrong_unit_is_refused(tmp_path):
+    bench = tmp_path / "bench_firmware.json"
+    write_bench(bench, [{"name": "Awake time per press", "value": 7400, "unit": "ms"}])
+    with pytest.raises(ValueError, match="expected 's'"):
+        battery.awake_time(None, bench)
+
+
+def test_without_the_benchmark_the_documented_fallback_is_used(tmp_path):
+    seconds, source = battery.awake_time(None, tmp_path / "absent.json")
+    assert seconds == battery.FALLBACK_AWAKE_S and source == battery.FALLBACK_NOTE
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "hardware.battery", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_writes_the_guide_block_and_the_plot(tmp_path):
+    guide, png = tmp_path / "hardware.md", tmp_path / "battery.png"
+    shutil.copy(docblock.GUIDE, guide)
+    proc = run_cli("--awake-s", "12", "--guide", str(guide), "--plot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    block = docblock.read_block(guide.read_text(encoding="utf-8"), "battery")
+    assert block.startswith("Awake time per press used: **12.00 s**, given on the command line.")
+    assert block == battery.render(12.0, "given on the command line")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_refuses_a_negative_awake_time_and_changes_nothing(tmp_path):
+    guide, png = tmp_path / "hardware.md", tmp_path / "battery.png"
+    shutil.copy(docblock.GUIDE, guide)
+    before = guide.read_bytes()
+    proc = run_cli("--awake-s", "-3", "--guide", str(guide), "--plot", str(png))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "hardware.battery: --awake-s must be positive"
+    assert guide.read_bytes() == before and not png.exists()
+
+
+def test_guide_shows_the_budget_for_the_awake_time_it_states():
+    block = docblock.read_block(docblock.GUIDE.read_text(encoding="utf-8"), "battery")
+    match = re.match(r"Awake time per press used: \*\*([0-9.]+) s\*\*, (.*)\.\n", block)
+    assert match, "the battery block must start with the awake time used"
+    seconds, source = float(match.group(1)), match.group(2)
+    assert block == battery.render(seconds, source), "docs/hardware.md is stale: run `make battery`"
+    if battery.awake_from_bench() is not None:
+        assert "from benchmarks/results/bench_firmware.json" in source, "the benchmark exists: run `make battery`"
