@@ -1,0 +1,165 @@
+"""jeton-admin as IT staff use it: the fixed points of DESIGN.md §6, French messages, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.verifier.test_interchange import write_pskc
+from verifier import open_store
+from verifier.cli import main
+from verifier.otp import TokenCodes
+from verifier.verification import Outcome, Verifier
+
+
+@pytest.fixture
+def admin(db_url, keys_file, capsys, monkeypatch):
+    """Run jeton-admin with --db and --keys; returns (exit status, stdout, stderr)."""
+    monkeypatch.delenv("JETON_KEYS_FILE", raising=False)
+
+    def run(*args, keys=True, answer=""):
+        base = ["--db", db_url] + (["--keys", str(keys_file)] if keys else [])
+        monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+        status = main([*base, *args])
+        out = capsys.readouterr()
+        return status, out.out, out.err
+
+    return run
+
+
+def test_init_creates_the_key_ring_and_the_database(admin, keys_file):
+    status, out, _ = admin("init")
+    assert status == 0 and "Trousseau de clés créé" in out
+    assert stat.S_IMODE(os.stat(keys_file).st_mode) == 0o600
+    status, out, _ = admin("init")
+    assert status == 0 and "Trousseau" not in out and "à jour" in out
+
+
+def test_no_keys_is_a_one_line_refusal(admin):
+    admin("init")
+    status, out, err = admin("tokens", keys=False)
+    assert status == 1 and out == ""
+    assert err == ("jeton-admin : erreur : aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE "
+                   "(`jeton-admin init --keys FICHIER` en crée un)\n")
+
+
+def test_it_staff_day(admin, tmp_path, db_url, keys_file, planted):
+    """Import a lot, add teachers, assign, the teacher locks the token out, unlock, resync, audit."""
+    admin("init")
+    secret = planted.secret(secrets.token_bytes(20))
+    lot = tmp_path / "lot.pskcxml"
+    write_pskc(lot, [("JT-L1", secret, "HMAC-SHA1", 0), ("JT-L2", secrets.token_bytes(20), "HMAC-SHA1", 0)],
+               password=planted.value("lot-password"))
+    status, out, err = admin("import", str(lot), "--password", "lot-password")
+    assert status == 0, err
+    assert "2 clé(s) importée(s)" in out
+    assert admin("users", "add", "mdupont", "--name", "Marie Dupont")[0] == 0
+    assert admin("users", "add", "chef", "--role", "admin")[0] == 0
+    status, _, err = admin("users", "add", "mdupont")
+    assert status == 1 and err == "jeton-admin : erreur : un utilisateur d'identifiant mdupont existe déjà\n"
+    assert admin("assign", "JT-L1", "mdupont")[0] == 0
+    status, _, err = admin("assign", "JT-L1", "chef")
+    assert status == 1 and "déjà attribuée" in err and err.count("\n") == 1
+    listed = json.loads(admin("tokens", "--json")[1])
+    assert [(t["serial"], t["state"], t["login"]) for t in listed] == [
+        ("JT-L1", "assigned", "mdupont"), ("JT-L2", "ready", None)]
+    assert all(secret.hex() not in json.dumps(t) for t in listed)
+
+    # the teacher's first use through the library, then ten wrong passcodes
+    store = open_store(db_url, keys_file)
+    verifier = Verifier(store)
+    codes = TokenCodes(secret)
+    t0 = time.time() - 3600  # an hour ago, so that `resync` (which reads the real clock) comes later
+    step = codes.step_of(t0)
+    ticket = verifier.authenticate("mdupont", codes.code(step), t0).ticket
+    verifier.set_pin(ticket, planted.value("2846"), "2846", t0)
+    for _ in range(10):
+        verifier.authenticate("mdupont", "1111" + codes.code(step + 1), t0 + 30)
+    assert "verrouillée" in admin("tokens")[1]
+    status, out, _ = admin("unlock", "JT-L1")
+    assert status == 0 and "déverrouillée" in out
+    s = codes.step_of(t0) + 4
+    assert verifier.authenticate("mdupont", "2846" + codes.code(s), s * 30).outcome is Outcome.ACCEPT
+
+    # resync with two codes read off a token running 5 steps fast (resync looks around the real clock)
+    now_step = codes.step_of(time.time())
+    status, out, err = admin("resync", "JT-L1", codes.code(now_step + 5), codes.code(now_step + 6))
+    assert status == 0, err
+    assert "+6" in out or "+5" in out or "+7" in out
+    status, _, err = admin("resync", "JT-L1", "000000", "000001")
+    assert status == 1 and "ne se suivent pas" in err
+
+    # destructive commands ask first
+    status, _, err = admin("reset-pin", "JT-L1", answer="n\n")
+    assert status == 1 and "non confirmé" in err and store.get_token("JT-L1").has_pin
+    assert admin("reset-pin", "JT-L1", "--force")[0] == 0
+    assert not store.get_token("JT-L1").has_pin
+    assert admin("disable", "JT-L1", "--reason", "perdue", "--force")[0] == 0
+    assert admin("unassign", "JT-L1", "--force")[0] == 0
+    assert store.get_token("JT-L1").state == "ready"
+
+    # the audit, filtered and as CSV
+    status, out, _ = admin("audit", "--user", "mdupont", "--action", "auth", "--csv")
+    lines = out.splitlines()
+    assert lines[0] == "id,when,actor,action,outcome,login,serial,source,detail"
+    assert len(lines) == 1 + 12  # the code alone, ten failures, one accept
+    outcomes = [line.split(",")[4] for line in lines[1:]]
+    assert outcomes == ["ACCEPT", "LOCKED"] + ["REJECT"] * 9 + ["NEW_PIN_REQUIRED"]
+    status, out, _ = admin("audit", "--token", "JT-L1", "--since", "2000-01-01", "--until", "2000-01-02")
+    assert status == 0 and out == ""
+    assert "cli:" in admin("audit", "--action", "token.unlock")[1]
+    store.close()
+
+
+def test_rotate_key_re_encrypts_every_token(admin, db_url, keys_file, tmp_path, planted):
+    admin("init")
+    secrets_by_serial = {}
+    lines = []
+    for n in range(3):
+        secret = planted.secret(secrets.token_bytes(20))
+        secrets_by_serial[f"JT-R{n}"] = secret
+        lines.append(f"JT-R{n},{secret.hex()},totp")
+    (tmp_path / "lot.csv").write_text("\n".join(lines) + "\n")
+    assert admin("import", str(tmp_path / "lot.csv"))[0] == 0
+    old_key = json.loads(keys_file.read_text())["primary"]
+    status, _, err = admin("rotate-key")  # no answer (end of input): nothing done
+    assert status == 1 and "rien n'a été modifié" in err and json.loads(keys_file.read_text())["primary"] == old_key
+    status, out, err = admin("rotate-key", "--force")
+    assert status == 0, err
+    ring = json.loads(keys_file.read_text())
+    assert ring["primary"] != old_key and list(ring["keys"]) == [ring["primary"]]
+    assert stat.S_IMODE(os.stat(keys_file).st_mode) == 0o600
+    store = open_store(db_url, keys_file)
+    assert {t.key_id for t in store.list_tokens()} == {ring["primary"]}
+    assert all(store.token_secret(s) == v for s, v in secrets_by_serial.items())
+    store.close()
+
+
+def test_errors_are_one_line_and_tracebacks_only_with_verbose(admin, tmp_path):
+    admin("init")
+    status, out, err = admin("unlock", "JT-NONE")
+    assert status == 1 and err == "jeton-admin : erreur : aucune clé OTP de numéro JT-NONE\n"
+    status, _, err = admin("--verbose", "unlock", "JT-NONE")
+    assert status == 1 and "Traceback" in err
+    (tmp_path / "bad.csv").write_text("JT-1,zz,totp\n")
+    status, _, err = admin("import", str(tmp_path / "bad.csv"))
+    assert status == 1 and err.count("\n") == 1 and "line 1" in err
+
+
+def test_the_console_script(tmp_path):
+    exe = Path(sys.executable).with_name("jeton-admin")
+    env = dict(os.environ, JETON_KEYS_FILE=str(tmp_path / "k.json"))
+    db = f"sqlite:///{tmp_path / 'j.db'}"
+    subprocess.run([str(exe), "--db", db, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([str(exe), "--db", db, "users", "add", "mdupont"], env=env, check=True, capture_output=True)
+    proc = subprocess.run([str(exe), "--db", db, "users", "--json"], env=env, capture_output=True, text=True)
+    assert json.loads(proc.stdout) == [{"login": "mdupont", "name": "", "role": "teacher"}]
