@@ -39,14 +39,14 @@ class FlashResult:
 
 
 def firmware_version(files: list[Path] | None = None) -> str:
-    """The version the device files declare (``FW_VERSION = "..."`` in one of them)."""
+    """The version the device files declare (``FW = "..."`` at the top level of one of them, as HELLO's fw=)."""
     from token_firmware import device_files
 
     for path in files or device_files():
-        found = re.search(r"""^\s*FW_VERSION\s*=\s*["']([^"']+)["']""", path.read_text(), re.MULTILINE)
+        found = re.search(r"""^(?:FW|FW_VERSION)\s*=\s*["']([^"']+)["']""", path.read_text(), re.MULTILINE)
         if found:
             return found.group(1)
-    raise FlashError("aucune version de firmware (FW_VERSION) dans les fichiers à flasher")
+    raise FlashError("aucune version de firmware (FW) dans les fichiers à flasher")
 
 
 def mpy_cross_path() -> str | None:
