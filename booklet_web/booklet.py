@@ -20,6 +20,7 @@ from booklet_web.livret import (
     cancel_competence,
     class_pupils,
     get_class,
+    record_counts,
     records_for,
     save_items,
     selected_pupils,
@@ -99,14 +100,18 @@ def _livret_context(class_id: int, pupil_ids: list[int], competence_id: str) -> 
         klass = get_class(conn, g.user, class_id)
         chosen = selected_pupils(conn, g.user, class_id, pupil_ids)
         ids = [p.id for p in chosen]
-        records = records_for(conn, ids, [i.id for i in comp.items])
+        single = len(chosen) == 1
+        item_ids = [i.id for i in comp.items]
+        if single:
+            records = records_for(conn, ids, item_ids)
+            counts = {item_id: 1 for (_p, item_id) in records}
+        else:
+            records, counts = {}, record_counts(conn, ids, item_ids)
         valid = validations_for(conn, ids)
-    single = len(chosen) == 1
     rows = []
     for item in comp.items:
-        recs = [records.get((p.id, item.id)) for p in chosen]
-        count = sum(r is not None for r in recs)
-        record = recs[0] if single else None
+        count = counts.get(item.id, 0)
+        record = records.get((chosen[0].id, item.id)) if single else None
         withdrawable = bool(record and (g.user.is_admin or record.by_id == g.user.id))
         rows.append({"item": item, "count": count, "all": count == len(chosen), "record": record,
                      "withdrawable": withdrawable})

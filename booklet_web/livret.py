@@ -151,6 +151,16 @@ def records_for(
     }
 
 
+def record_counts(conn: sa.Connection, pupil_ids: Iterable[int], item_ids: Iterable[str]) -> dict[str, int]:
+    """How many of these pupils have each item recorded (the several-pupil view needs only that)."""
+    query = (
+        sa.select(item_records.c.item_id, sa.func.count())
+        .where(item_records.c.pupil_id.in_(list(pupil_ids)), item_records.c.item_id.in_(list(item_ids)))
+        .group_by(item_records.c.item_id)
+    )
+    return dict(conn.execute(query).all())
+
+
 @dataclass(frozen=True)
 class Validation:
     """A compétence validated for a pupil (still in force)."""
