@@ -14,6 +14,7 @@ and rewrite the battery block of docs/hardware.md.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import sys
@@ -24,6 +25,9 @@ from hardware.docblock import GUIDE, HARDWARE, ROOT, write_block
 
 FIGURES_FILE = HARDWARE / "figures.csv"
 KINDS = ("datasheet", "measurement (third party)", "design value", "estimate")
+BOARD_FILE = ROOT / "token_firmware" / "device" / "board_pico.py"
+# TM1637 datasheet, display control command: brightness level 0..7 -> pulse width (duty) of the digits.
+TM1637_DUTY_16THS = (1, 2, 4, 10, 11, 12, 13, 14)
 BENCH_FILE = ROOT / "benchmarks" / "results" / "bench_firmware.json"
 BENCH_FIGURE = "Awake time per press"
 PLOT_FILE = HARDWARE / "battery.png"
@@ -74,11 +78,34 @@ class Profile:
     name: str
     cpu_mhz: float | None  # None: the CPU sleeps (machine.lightsleep) while the TM1637 scans on its own
     display_duty: float  # TM1637 pulse width: 1/16, 2/16, 4/16, 10/16 ... 14/16
+    led: bool = False  # the Pico's on-board LED lit while awake
 
 
-REFERENCE = Profile("busy at 125 MHz, brightness 4/16", 125.0, 4 / 16)
-LOW_POWER = Profile("lightsleep between updates, brightness 1/16", None, 1 / 16)
-PROFILES = (REFERENCE, LOW_POWER)
+LOW_POWER = Profile("lightsleep between updates, brightness level 0 (1/16), LED off", None, 1 / 16)
+
+
+def board_setting(name: str, path: Path = BOARD_FILE) -> object:
+    """A module-level literal of the firmware's board file, read with ast (the file imports `machine`)."""
+    if not path.exists():
+        raise ValueError(f"{path.name} not found: the battery budget reads the firmware's display brightness there")
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise ValueError(f"{path.name} has no module-level {name} literal")
+
+
+def firmware_profile(path: Path = BOARD_FILE) -> Profile:
+    """The firmware as configured: MicroPython's default 125 MHz, the board file's BRIGHTNESS, the LED lit."""
+    level = board_setting("BRIGHTNESS", path)
+    if not isinstance(level, int) or not 0 <= level <= 7:
+        raise ValueError(f"{path.name}: BRIGHTNESS must be a TM1637 level 0..7, got {level!r}")
+    sixteenths = TM1637_DUTY_16THS[level]
+    return Profile(f"firmware as configured: 125 MHz, brightness level {level} ({sixteenths}/16), LED on",
+                   125.0, sixteenths / 16, led=True)
+
+
+def profiles(path: Path = BOARD_FILE) -> tuple[Profile, Profile]:
+    return firmware_profile(path), LOW_POWER
 
 
 @dataclass(frozen=True)
@@ -133,10 +160,12 @@ def display_current_ma(vsys: float, duty: float) -> float:
 
 def awake_current_ma(supply: Supply, profile: Profile) -> float:
     """Battery current while the token is awake."""
-    clock = cited("ds3231_vcc_ua") / 1000 * cited("rail_3v3") / (supply.vsys * cited("buck_boost_efficiency"))
+    through_regulator = cited("rail_3v3") / (supply.vsys * cited("buck_boost_efficiency"))  # 3V3 loads seen at VSYS
+    clock = cited("ds3231_vcc_ua") / 1000 * through_regulator
     latch = (supply.vsys + cited("schottky_drop_v")) / cited("r1_ohm") * 1000
+    led = cited("pico_led_ma") * through_regulator if profile.led else 0.0
     return (pico_current_ma(supply.vsys, profile.cpu_mhz) + display_current_ma(supply.vsys, profile.display_duty)
-            + clock + latch)
+            + clock + latch + led)
 
 
 def off_current_ua() -> float:
@@ -218,7 +247,7 @@ def render(awake_s: float, source: str) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for supply in SUPPLIES:
-        for profile in PROFILES:
+        for profile in profiles():
             current = awake_current_ma(supply, profile)
             years = [token_life_years(supply, profile, awake_s, n) for n in PRESSES]
             goal = years[PRESSES.index(GOAL_PRESSES)] >= GOAL_YEARS
@@ -260,7 +289,7 @@ def plot(awake_s: float, path: Path = PLOT_FILE) -> Path:
     presses = [1 + i * 0.5 for i in range(0, 199)]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
     for supply, style in ((AAA2, "-"), (CR2032, ":"), (AA2, "-.")):
-        for profile, colour in ((REFERENCE, "tab:red"), (LOW_POWER, "tab:blue")):
+        for profile, colour in zip(profiles(), ("tab:red", "tab:blue"), strict=True):
             ys = [token_life_years(supply, profile, awake_s, n) for n in presses]
             ax.plot(presses, ys, style, color=colour, label=f"{supply.name}, {profile.name}")
     for ua, colour in ((cited("ds3231_ibatt_typ_ua"), "tab:green"), (cited("ds3231_ibatt_max_ua"), "tab:olive")):

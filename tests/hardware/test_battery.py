@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import re
@@ -40,27 +41,49 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError):
         battery.life_years(0, 0.0, 1.0)
     with pytest.raises(ValueError, match="awake time"):
-        battery.token_life_years(battery.AAA2, battery.REFERENCE, 0, 10)
+        battery.token_life_years(battery.AAA2, battery.LOW_POWER, 0, 10)
     with pytest.raises(ValueError, match="outside the measured"):
         battery.pico_current_ma(2.5, 200)
     with pytest.raises(ValueError, match="duty"):
         battery.display_current_ma(2.5, 1.0)
 
 
-def test_two_aaa_busy_profile_at_ten_presses_computed_by_hand():
+def firmware_brightness() -> int:
+    tree = ast.parse((ROOT / "token_firmware" / "device" / "board_pico.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "BRIGHTNESS":
+            return ast.literal_eval(node.value)
+    raise AssertionError("no BRIGHTNESS in the board file")
+
+
+def test_firmware_profile_at_ten_presses_computed_by_hand():
     f = figures()
+    # TM1637 datasheet, display control: level 0..7 -> 1, 2, 4, 10, 11, 12, 13, 14 sixteenths.
+    duty = {0: 1, 1: 2, 2: 4, 3: 10, 4: 11, 5: 12, 6: 13, 7: 14}[firmware_brightness()] / 16
     vsys = f["aaa_pack_mid_v"] - f["schottky_drop_v"]
     share = (vsys - 2.0) / (3.0 - 2.0)
     pico = f["pico_125mhz_2v0"] + (f["pico_125mhz_3v0"] - f["pico_125mhz_2v0"]) * share
     through_regulator = f["rail_3v3"] / (vsys * f["buck_boost_efficiency"])
-    display = f["segments_per_digit"] * f["segment_peak_ma"] * (4 / 16) * through_regulator
+    display = f["segments_per_digit"] * f["segment_peak_ma"] * duty * through_regulator
     clock = f["ds3231_vcc_ua"] / 1000 * through_regulator
     latch_ma = f["aaa_pack_mid_v"] / f["r1_ohm"] * 1000
-    awake_ma = pico + display + clock + latch_ma
+    led = f["pico_led_ma"] * through_regulator
+    awake_ma = pico + display + clock + latch_ma + led
     per_day = 10 * 12 / 3600 * awake_ma + 24 * (f["q1_leak_ua"] + f["d3_leak_ua"]) / 1000
     expected = f["aaa_capacity_mah"] / (365.25 * per_day + f["aaa_capacity_mah"] * f["aaa_self_discharge"])
-    assert battery.awake_current_ma(battery.AAA2, battery.REFERENCE) == pytest.approx(awake_ma)
-    assert battery.token_life_years(battery.AAA2, battery.REFERENCE, 12, 10) == pytest.approx(expected)
+    profile = battery.firmware_profile()
+    assert battery.awake_current_ma(battery.AAA2, profile) == pytest.approx(awake_ma)
+    assert battery.token_life_years(battery.AAA2, profile, 12, 10) == pytest.approx(expected)
+
+
+def test_a_board_file_without_brightness_is_refused(tmp_path):
+    board = tmp_path / "board_pico.py"
+    board.write_text("PINS = {}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no module-level BRIGHTNESS"):
+        battery.firmware_profile(board)
+    board.write_text("BRIGHTNESS = 9\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="level 0..7"):
+        battery.firmware_profile(board)
 
 
 def test_lightsleep_profile_uses_the_sleeping_power():

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from hardware import schematic
+from hardware import bom, schematic
 from tests.support import ROOT, require
 
 BOARD_FILE = ROOT / "token_firmware" / "device" / "board_pico.py"
@@ -78,3 +78,12 @@ def test_breadboard_wiring_uses_the_pin_map_pins():
 def test_wiring_steps_are_numbered_in_order():
     steps = [int(row["step"]) for row in schematic.load_wiring()]
     assert steps == list(range(1, len(steps) + 1))
+
+
+def test_parts_named_in_the_pin_map_and_wiring_are_in_the_bom():
+    refs = {line.reference for line in bom.load()}
+    texts = [f"{r['connected_to']} {r['notes']}" for r in pinmap()]
+    texts += [f"{r['from']} {r['to']} {r['notes']}" for r in schematic.load_wiring()]
+    for text in texts:
+        for ref in re.findall(r"\b(?:BT|DS|SW|U|Q|D|R|C)\d{1,2}\b", text):
+            assert ref in refs, f"{ref} (in {text!r}) is not in bom.csv"
