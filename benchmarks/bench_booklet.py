@@ -219,7 +219,7 @@ def bench_logins(quick: bool) -> list[Figure]:
             server.terminate()
             server.wait(30)
     return [Figure("complete HTTP logins per second (GET form + POST PIN+code), gunicorn 2 workers, SQLite",
-                   login_rate, "logins/s", "GET /connexion/ per second, same server", get_rate, goal=">= 300/s",
+                   login_rate, "per s", "GET /connexion/ requests per second, same server", get_rate, goal=">= 300/s",
                    note=f"{accepted}/{n} accepted; 8 client threads on the same 2-core machine")]
 
 
