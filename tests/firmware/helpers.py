@@ -1,0 +1,37 @@
+"""Helpers for the firmware tests: where the device code is, and running it under MicroPython or CPython."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from token_firmware import DEVICE_DIR
+
+MP_DIR = Path(__file__).resolve().parent / "mp"
+DEVICE_PATH = [DEVICE_DIR, MP_DIR]
+
+
+def run_cpython(script: Path, stdin: bytes, cwd: Path | None = None, timeout: float = 60) -> bytes:
+    """Run a device-side script under CPython with the device files importable; return its stdout."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in DEVICE_PATH))
+    proc = subprocess.run(
+        [sys.executable, str(script)], input=stdin, capture_output=True, env=env, cwd=cwd, timeout=timeout
+    )
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    return proc.stdout
+
+
+def run_golden(micropython, flash_dir: Path, start: dict, requests: list[str], *, fresh: bool, cpython=False):
+    """Replies (one list of reply lines per request) and the final state, from mp/golden_runner.py."""
+    job = json.dumps({"dir": str(flash_dir), "start": start, "requests": requests, "fresh": fresh}).encode()
+    script = MP_DIR / "golden_runner.py"
+    if cpython:
+        out = run_cpython(script, job)
+    else:
+        out = micropython.run(script=script, path=DEVICE_PATH, stdin=job).stdout
+    lines = out.decode().splitlines()
+    assert lines[-1].startswith("STATE ")
+    return [json.loads(line) for line in lines[:-1]], lines[-1].split()[1]

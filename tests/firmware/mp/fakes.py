@@ -1,0 +1,94 @@
+"""Fakes for device tests under MicroPython (and CPython): a settable clock, a recording display, a board."""
+
+
+class FakeClock:
+    """A DS3231 stand-in: the time the test says, and its oscillator-stop flag."""
+
+    def __init__(self, now, lost=False):
+        self.t = now
+        self._lost = lost
+        self.sets = []
+
+    def now(self):
+        return self.t
+
+    def lost(self):
+        return self._lost
+
+    def set(self, unix):
+        self.sets.append(unix)
+        self.t = unix
+        self._lost = False
+
+
+class FakeDisplay:
+    def __init__(self):
+        self.log = []
+        self.text = None
+        self.dots = 0
+
+    def show(self, text, dots):
+        self.text = text
+        self.dots = dots
+        self.log.append((text, dots))
+
+    def off(self):
+        self.text = None
+        self.dots = 0
+        self.log.append(None)
+
+
+class FakeBoard:
+    """Everything app.App touches, driven by the test: bytes in, frames out, presses, milliseconds."""
+
+    MODEL = "fake"
+    PRESS_AT_BOOT = False
+
+    def __init__(self, flash_dir, clock):
+        self.flash_dir = flash_dir
+        self.clock = clock
+        self.display = FakeDisplay()
+        self.ms = 0
+        self.inbox = b""
+        self.outbox = []
+        self.presses = 0
+        self.held = False
+        self.holds = []
+        self.ctrl_c = None
+
+    def ticks_ms(self):
+        return self.ms
+
+    def ticks_add(self, a, b):
+        return a + b
+
+    def ticks_diff(self, a, b):
+        return a - b
+
+    def wait(self, ms):
+        pass
+
+    def read(self):
+        data = self.inbox[:64]
+        self.inbox = self.inbox[64:]
+        return data
+
+    def write(self, data):
+        self.outbox.append(data)
+
+    def pressed(self):
+        if self.presses:
+            self.presses -= 1
+            return True
+        return False
+
+    def hold(self):
+        self.held = True
+        self.holds.append(("hold", self.ms))
+
+    def release(self):
+        self.held = False
+        self.holds.append(("release", self.ms))
+
+    def set_ctrl_c(self, enabled):
+        self.ctrl_c = enabled

@@ -1,0 +1,167 @@
+"""Board file for the simulator: the same firmware on a developer's machine, under the unix port.
+
+- serial: stdin and stdout (the simulator puts them on a pseudo-terminal);
+- display and power hold: lines written to the file descriptor in ``JETON_DISPLAY_FD``
+  (``D <dots> <text>``, ``OFF``, ``HOLD``, ``RELEASE``);
+- button: one byte on the file descriptor in ``JETON_BUTTON_FD`` is one press;
+- clock: the host clock plus an offset: ``rtc.txt`` in the flash directory plays the DS3231 (the offset
+  set by TIME and the oscillator-stop flag, kept across runs), ``JETON_CLOCK_OFFSET`` adds a drift;
+- flash: the directory ``JETON_FLASH`` (default: the current directory).
+
+With none of these set (plain ``micropython main.py``), the token still answers on stdin and stdout.
+"""
+
+import os
+import select
+import sys
+import time
+
+import cal
+
+MODEL = "host"
+RTC_FILE = "rtc.txt"
+
+
+def _env_int(name):
+    v = os.getenv(name)
+    return int(v) if v else None
+
+
+class HostClock:
+    """Host time (whatever this port's epoch) + the simulated RTC's offset + a drift."""
+
+    def __init__(self, root, drift=0.0, clock=None):
+        self.path = (root.rstrip("/") + "/" if root else "") + RTC_FILE
+        self.drift = drift
+        self._time = clock if clock is not None else time
+        self._epoch = cal.epoch_offset(self._time.gmtime)
+        self.offset = 0.0
+        self._lost = False
+        try:
+            with open(self.path) as f:
+                words = f.read(80).split()
+            self.offset = float(words[0])
+            self._lost = words[1] == "1"
+        except (OSError, ValueError, IndexError):
+            pass
+
+    def _host(self):
+        return self._time.time() + self._epoch + self.drift
+
+    def now(self):
+        return int(self._host() + self.offset)
+
+    def lost(self):
+        return self._lost
+
+    def set(self, unix):
+        self.offset = unix - self._host()
+        self._lost = False
+        self._save()
+
+    def lose(self):
+        """What a flat clock cell does: the time goes on but is flagged as untrustworthy."""
+        self._lost = True
+        self._save()
+
+    def _save(self):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%.3f %d\n" % (self.offset, 1 if self._lost else 0))
+        os.rename(tmp, self.path)
+
+
+class _NoDisplay:
+    def show(self, text, dots):
+        pass
+
+    def off(self):
+        pass
+
+
+class _PipeDisplay:
+    def __init__(self, f):
+        self.f = f
+
+    def show(self, text, dots):
+        self.f.write(("D %d %s\n" % (dots, text)).encode())
+
+    def off(self):
+        self.f.write(b"OFF\n")
+
+
+class Board:
+    MODEL = MODEL
+    PRESS_AT_BOOT = False  # USB-powered: the simulated token waits for a press
+
+    def __init__(self):
+        self.flash_dir = os.getenv("JETON_FLASH") or ""
+        drift = os.getenv("JETON_CLOCK_OFFSET")
+        self.clock = HostClock(self.flash_dir, float(drift) if drift else 0.0)
+        self._in = sys.stdin.buffer
+        self._out = sys.stdout.buffer
+        self._poll = select.poll()
+        self._poll.register(sys.stdin, select.POLLIN)
+        self._ready = select.poll()
+        self._ready.register(sys.stdin, select.POLLIN)
+        fd = _env_int("JETON_DISPLAY_FD")
+        self._dfile = open(fd, "wb") if fd is not None else None
+        self.display = _PipeDisplay(self._dfile) if self._dfile else _NoDisplay()
+        fd = _env_int("JETON_BUTTON_FD")
+        self._button = open(fd, "rb") if fd is not None else None
+        self._bpoll = None
+        if self._button is not None:
+            self._poll.register(self._button, select.POLLIN)
+            self._bpoll = select.poll()
+            self._bpoll.register(self._button, select.POLLIN)
+        self._ctrl_c = True
+        self._eof = False
+        self.ticks_ms = time.ticks_ms
+        self.ticks_diff = time.ticks_diff
+        self.ticks_add = time.ticks_add
+
+    def wait(self, ms):
+        self._poll.poll(ms)
+
+    def read(self):
+        if self._eof:
+            raise SystemExit(0)  # the serial line is gone (stdin closed): power off
+        data = bytearray()
+        while len(data) < 64 and self._ready.poll(0):
+            b = self._in.read(1)
+            if not b:
+                self._eof = True
+                break
+            if b[0] == 3 and self._ctrl_c:
+                raise KeyboardInterrupt
+            data.append(b[0])
+        return bytes(data)
+
+    def write(self, data):
+        self._out.write(data)
+        try:
+            self._out.flush()
+        except AttributeError:
+            pass
+
+    def pressed(self):
+        if self._bpoll is None or not self._bpoll.poll(0):
+            return False
+        return len(self._button.read(1)) == 1
+
+    def _signal(self, line):
+        if self._dfile is not None:
+            self._dfile.write(line)
+
+    def hold(self):
+        self._signal(b"HOLD\n")
+
+    def release(self):
+        self._signal(b"RELEASE\n")
+
+    def set_ctrl_c(self, enabled):
+        self._ctrl_c = enabled
+
+
+def make():
+    return Board()

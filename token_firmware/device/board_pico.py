@@ -1,0 +1,101 @@
+"""Board file for the reference token: Raspberry Pi Pico (RP2040), TM1637 6-digit module, DS3231, button.
+
+``PINS`` and ``DIGIT_ORDER`` are literals read by the hardware documentation's test (ast.literal_eval):
+keep them plain. GPIO numbers are the RP2040's; the DS3231 is on I2C bus 0.
+"""
+
+import sys
+import time
+
+import cal
+import ds3231
+import micropython
+import tm1637
+from machine import I2C, Pin
+
+MODEL = "pico"
+PRESS_AT_BOOT = True  # the press that powered the board through the soft latch is the first press
+PINS = {"tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "led": 25}
+I2C_BUS = 0
+I2C_FREQ = 400000
+# Position on the module's shift register of each displayed digit, left to right (common 6-digit modules).
+DIGIT_ORDER = (2, 1, 0, 5, 4, 3)
+BRIGHTNESS = 4
+DEBOUNCE_MS = 30
+
+
+class RtcClock:
+    """Unix time from the DS3231 (the RP2040's own clock resets at every boot)."""
+
+    def __init__(self, rtc):
+        self.rtc = rtc
+
+    def now(self):
+        y, mo, d, h, mi, s, _ = self.rtc.datetime()
+        return cal.to_unix(y, mo, d, h, mi, s)
+
+    def lost(self):
+        return self.rtc.lost()
+
+    def set(self, unix):
+        self.rtc.set_datetime(cal.from_unix(unix))
+
+
+class Board:
+    MODEL = MODEL
+    PRESS_AT_BOOT = PRESS_AT_BOOT
+    flash_dir = ""
+
+    def __init__(self):
+        import select
+
+        self.power = Pin(PINS["power_hold"], Pin.OUT, value=1)  # hold power first of all
+        self.led = Pin(PINS["led"], Pin.OUT, value=0)
+        self.button = Pin(PINS["button"], Pin.IN, Pin.PULL_UP)
+        self.display = tm1637.TM1637(
+            Pin(PINS["tm1637_clk"], Pin.OUT), Pin(PINS["tm1637_dio"], Pin.OUT), 6, DIGIT_ORDER, BRIGHTNESS)
+        i2c = I2C(I2C_BUS, sda=Pin(PINS["i2c_sda"]), scl=Pin(PINS["i2c_scl"]), freq=I2C_FREQ)
+        self.clock = RtcClock(ds3231.DS3231(i2c))
+        self._in = sys.stdin.buffer
+        self._out = sys.stdout.buffer
+        self._poll = select.poll()
+        self._poll.register(sys.stdin, select.POLLIN)
+        self._was_down = self.button.value() == 0
+        self.ticks_ms = time.ticks_ms
+        self.ticks_diff = time.ticks_diff
+        self.ticks_add = time.ticks_add
+
+    def wait(self, ms):
+        self._poll.poll(min(ms, 20))  # short, so that a quick press is not missed
+
+    def read(self):
+        data = b""
+        while self._poll.poll(0) and len(data) < 64:
+            data += self._in.read(1)
+        return data
+
+    def write(self, data):
+        self._out.write(data)
+
+    def pressed(self):
+        down = self.button.value() == 0
+        edge = down and not self._was_down
+        self._was_down = down
+        if edge:
+            time.sleep_ms(DEBOUNCE_MS)
+        return edge
+
+    def hold(self):
+        self.power.value(1)
+        self.led.value(1)
+
+    def release(self):
+        self.led.value(0)
+        self.power.value(0)  # on battery the board switches off here; on USB it keeps serving
+
+    def set_ctrl_c(self, enabled):
+        micropython.kbd_intr(3 if enabled else -1)
+
+
+def make():
+    return Board()

@@ -1,0 +1,132 @@
+"""The token's state in one small file, replaced atomically (write new, then rename), with a CRC-32.
+
+Record (one ASCII line): ``JETON1;STATE;SERIAL;SECRET_HEX;ALGO;DIGITS;PERIOD*CRC``. No file means a blank
+token fresh from flashing; a file that fails its check means a corrupt store, never a blank one.
+"""
+
+import binascii
+import os
+
+NAME = "jeton.dat"
+TMP = "jeton.tmp"
+MAGIC = "JETON1"
+
+
+def _join(d, name):
+    return name if not d else d.rstrip("/") + "/" + name
+
+
+class Store:
+    """Loads and saves the token's state in directory ``root``.
+
+    ``fs`` gives the file operations (``open``, ``rename``, ``remove``); the default is the built-ins and
+    ``os``, and tests pass one that stops at a chosen step to play a power cut.
+    """
+
+    def __init__(self, root, fs=None):
+        self.root = root
+        self.fs = fs if fs is not None else _Fs()
+        self.path = _join(root, NAME)
+        self.tmp = _join(root, TMP)
+        self._clear()
+
+    def _clear(self):
+        self.state = "blank"
+        self.serial = ""
+        self.secret = b""
+        self.algo = "sha1"
+        self.digits = 6
+        self.period = 30
+
+    def load(self):
+        """Read the file; set and return the state (blank, seeded, locked or corrupt)."""
+        self._clear()
+        try:
+            f = self.fs.open(self.path, "rb")
+        except OSError:
+            return self.state  # no file: never seeded
+        try:
+            data = f.read(400)
+        finally:
+            f.close()
+        rec = decode(data)
+        if rec is None:
+            self.state = "corrupt"
+            return self.state
+        self.state, self.serial, self.secret, self.algo, self.digits, self.period = rec
+        return self.state
+
+    def save(self, state, serial, secret, algo, digits, period):
+        """Replace the file atomically; True on success (and the new state is live), False otherwise."""
+        data = encode(state, serial, secret, algo, digits, period)
+        try:
+            f = self.fs.open(self.tmp, "wb")
+            try:
+                f.write(data)
+            finally:
+                f.close()
+            self.fs.rename(self.tmp, self.path)
+        except OSError:
+            return False
+        self.state, self.serial, self.secret, self.algo, self.digits, self.period = (
+            state, serial, secret, algo, digits, period)
+        return True
+
+    def wipe(self):
+        """Destroy the secret: forget it in RAM, then replace the file by a blank record."""
+        self.secret = b""
+        self.serial = ""
+        ok = self.save("blank", "", b"", "sha1", 6, 30)
+        if ok:
+            self._clear()
+        return ok
+
+
+def encode(state, serial, secret, algo, digits, period):
+    body = ";".join((MAGIC, state, serial, binascii.hexlify(secret).decode(), algo, str(digits), str(period)))
+    body = body.encode()
+    return body + b"*" + ("%08x" % (binascii.crc32(body) & 0xFFFFFFFF)).encode() + b"\n"
+
+
+def decode(data):
+    """The fields of a record, or None when it fails any check."""
+    if not data.endswith(b"\n"):
+        return None
+    star = data.rfind(b"*")
+    if star < 0 or len(data) != star + 10:
+        return None
+    body = data[:star]
+    if data[star + 1 : star + 9] != ("%08x" % (binascii.crc32(body) & 0xFFFFFFFF)).encode():
+        return None
+    try:
+        parts = body.decode().split(";")
+        if len(parts) != 7 or parts[0] != MAGIC:
+            return None
+        magic, state, serial, secret_hex, algo, digits, period = parts
+        secret = binascii.unhexlify(secret_hex)
+        digits = int(digits)
+        period = int(period)
+    except (ValueError, UnicodeError):
+        return None
+    if state == "blank":
+        if serial or secret:
+            return None
+    elif state in ("seeded", "locked"):
+        if not serial or not 16 <= len(secret) <= 64:
+            return None
+    else:
+        return None
+    if algo not in ("sha1", "sha256") or digits not in (6, 8) or period not in (30, 60):
+        return None
+    return state, serial, secret, algo, digits, period
+
+
+class _Fs:
+    def open(self, path, mode):
+        return open(path, mode)
+
+    def rename(self, a, b):
+        os.rename(a, b)
+
+    def remove(self, path):
+        os.remove(path)
