@@ -69,7 +69,7 @@ def _client(app):
         uid = conn.execute(sa.select(users.c.id).where(users.c.login == "jdupont")).scalar_one()
     with client.session_transaction() as sess:
         sess["uid"] = uid
-        sess["seen"] = time.time()
+        sess["since"] = sess["seen"] = time.time()
     return client
 
 

@@ -47,8 +47,10 @@ def load_user() -> None:
     if uid is None:
         return
     idle = current_app.config["JETON_IDLE_MINUTES"] * 60
+    longest = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     now = time.time()
-    if now - session.get("seen", 0) > idle:
+    # Both limits are checked here, not only by the cookie's expiry: a copied cookie dies on time too.
+    if now - session.get("seen", 0) > idle or now - session.get("since", 0) > longest:
         session.clear()
         flash("Votre session a expiré : authentifiez-vous de nouveau.", "info")
         return
@@ -91,7 +93,7 @@ def _log_in(login: str):
     session.clear()
     session.permanent = True
     session["uid"] = actor.id
-    session["seen"] = time.time()
+    session["since"] = session["seen"] = time.time()
     return redirect(url_for("booklet.index"))
 
 

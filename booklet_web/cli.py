@@ -111,6 +111,25 @@ def serve(db_url: str, keys_file: str | None, bind: str, workers: int, insecure_
     run_gunicorn(config, bind=bind, workers=workers)
 
 
+@cli.command()
+@click.option("--fresh/--resume", default=False, show_default=True,
+              help="start over (new database, keys and tokens) or resume the existing demo (PINs and records kept)")
+@click.option("--dir", "directory", default="var/demo", show_default=True, type=click.Path(file_okay=False),
+              help="folder of the demo's SQLite database, key file and simulated tokens")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="HTTP port")
+def demo(fresh: bool, directory: str, port: int) -> None:
+    """The whole product with simulated tokens: prints the URL, the logins and each token's PORT, serves until
+    stopped (Ctrl-C or SIGTERM)."""
+    from pathlib import Path
+
+    from booklet_web.demo import DemoError, DemoOptions, run_demo
+
+    try:
+        run_demo(DemoOptions(directory=Path(directory), port=port, fresh=fresh), sys.stdout)
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: one line on stderr and a non-zero exit on error."""
     verbose = "--verbose" in (argv if argv is not None else sys.argv[1:])

@@ -70,7 +70,7 @@ class World:
         """Put a logged-in session in the test client (the login flow itself is tested in test_auth)."""
         with client.session_transaction() as sess:
             sess["uid"] = self.users[login]
-            sess["seen"] = time.time()
+            sess["since"] = sess["seen"] = time.time()
 
     def activate(self, login: str) -> None:
         """Give the user's token a PIN through the verifier (first login, new PIN), as the guide's steps 2-3."""

@@ -152,6 +152,14 @@ def test_idle_session_expires(world, client):
     assert "Votre session a expiré" in client.get("/connexion/").text
 
 
+def test_session_ends_after_eight_hours_even_when_active(world, client):
+    world.log_in(client, "jdupont")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as sess:
+        sess["since"] -= 8 * 3600 + 1
+    assert client.get("/").status_code == 302
+
+
 def test_session_cookie_flags(world):
     app = world.app
     app.config["SESSION_COOKIE_SECURE"] = True
