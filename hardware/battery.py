@@ -14,18 +14,14 @@ and rewrite the battery block of docs/hardware.md.
 from __future__ import annotations
 
 import argparse
-import ast
-import csv
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.docblock import GUIDE, HARDWARE, ROOT, write_block
+from hardware.figures import BOARD_FILE, CITED, board_setting, cited
 
-FIGURES_FILE = HARDWARE / "figures.csv"
-KINDS = ("datasheet", "measurement (third party)", "design value", "estimate")
-BOARD_FILE = ROOT / "token_firmware" / "device" / "board_pico.py"
 # TM1637 datasheet, display control command: brightness level 0..7 -> pulse width (duty) of the digits.
 TM1637_DUTY_16THS = (1, 2, 4, 10, 11, 12, 13, 14)
 BENCH_FILE = ROOT / "benchmarks" / "results" / "bench_firmware.json"
@@ -41,37 +37,6 @@ FALLBACK_NOTE = "fallback (no firmware benchmark yet): 1 s boot + a 19 s display
 
 
 @dataclass(frozen=True)
-class Cited:
-    """A number with where it comes from and what kind of source that is."""
-
-    value: float
-    unit: str
-    source: str
-    kind: str  # "datasheet", "measurement (third party)", "design value" or "estimate"
-
-
-def load_figures(path: Path = FIGURES_FILE) -> dict[str, Cited]:
-    """The cited figures of hardware/figures.csv; every one needs a value, a source and a kind of source."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    figures = {}
-    for number, row in enumerate(rows, start=2):
-        if not all((row.get(c) or "").strip() for c in ("key", "value", "source", "kind")):
-            raise ValueError(f"{path.name} line {number}: key, value, source and kind are all required")
-        if row["kind"] not in KINDS:
-            raise ValueError(f"{path.name} line {number}: kind must be one of {', '.join(KINDS)}")
-        figures[row["key"]] = Cited(float(row["value"]), row["unit"], row["source"], row["kind"])
-    return figures
-
-
-CITED = load_figures()
-
-
-def cited(key: str) -> float:
-    return CITED[key].value
-
-
-@dataclass(frozen=True)
 class Profile:
     """How the firmware runs the hardware while awake."""
 
@@ -82,16 +47,6 @@ class Profile:
 
 
 LOW_POWER = Profile("lightsleep between updates, brightness level 0 (1/16), LED off", None, 1 / 16)
-
-
-def board_setting(name: str, path: Path = BOARD_FILE) -> object:
-    """A module-level literal of the firmware's board file, read with ast (the file imports `machine`)."""
-    if not path.exists():
-        raise ValueError(f"{path.name} not found: the battery budget reads the firmware's display brightness there")
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise ValueError(f"{path.name} has no module-level {name} literal")
 
 
 def firmware_profile(path: Path = BOARD_FILE) -> Profile:

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from hardware import battery, bom, docblock, latch
+from hardware import figures as figures_module
 from tests.support import ROOT
 
 
@@ -183,3 +184,18 @@ def test_guide_shows_the_budget_for_the_awake_time_it_states():
     assert block == battery.render(seconds, source), "docs/hardware.md is stale: run `make battery`"
     if battery.awake_from_bench() is not None:
         assert "from benchmarks/results/bench_firmware.json" in source, "the benchmark exists: run `make battery`"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("q1_leak_ua,1,uA,,datasheet", "source and kind are all required"),
+        ("q1_leak_ua,1,uA,DMG2305UX datasheet,hearsay", "kind must be one of"),
+        ("q1_leak_ua,one,uA,DMG2305UX datasheet,datasheet", "is not a number"),
+    ],
+)
+def test_an_uncited_or_malformed_figure_is_refused(tmp_path, row, message):
+    path = tmp_path / "figures.csv"
+    path.write_text("key,value,unit,source,kind\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        figures_module.load_figures(path)
