@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from verifier.schema import audit
 
 log = logging.getLogger("verifier.audit")
+_INSERT = audit.insert()  # built once: statement construction costs more than the insert itself
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,10 @@ def write(conn: sa.Connection, *, action: str, outcome: str, actor: str = "syste
           now: float | None = None) -> None:
     """Insert one audit row in the caller's transaction (and log the same facts)."""
     conn.execute(
-        audit.insert().values(
-            at=time.time() if now is None else now, actor=_clip(actor, 64) or "system", action=action,
-            outcome=outcome, login=_clip(login, 64), serial=_clip(serial, 16), source=_clip(source, 100),
-            detail=_clip(detail, 500),
-        )
+        _INSERT,
+        {"at": time.time() if now is None else now, "actor": _clip(actor, 64) or "system", "action": action,
+         "outcome": outcome, "login": _clip(login, 64), "serial": _clip(serial, 16), "source": _clip(source, 100),
+         "detail": _clip(detail, 500)},
     )
     log.info("%s %s actor=%s login=%s serial=%s%s", action, outcome, actor, login, serial,
              f" ({detail})" if detail else "")

@@ -42,7 +42,7 @@ class TokenCodes:
         """Every step in ``center ± radius`` whose code equals ``code``, nearest the centre first.
 
         The whole window is always computed and compared in constant time, so the time taken does not depend
-        on where (or whether) the code matched.
+        on where in the window (or whether) the code matched.
         """
         given = code.encode()
         found = []

@@ -1,0 +1,153 @@
+"""Verifier throughput: passcode checks per second against the raw cost of their primitives, same run.
+
+Figures:
+- successful checks/s, one process, SQLite (goal >= 3,000/s);
+- successful checks/s, two processes, PostgreSQL (goal >= 2,000/s);
+- failing checks/s (wrong PIN), one process, SQLite;
+- successful checks/s with the optional scrypt PIN KDF, against the default.
+Baseline ("floor"): the primitives of one check alone, in one process: AES-GCM decrypt of the secret, the
+peppered PIN hash, the ±10-step HMAC window, and one commit of a one-row UPDATE on the same database.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from benchmarks.runner import Figure
+from tests.support import throwaway_postgres_database
+from verifier import Settings, init_store, open_store
+from verifier.otp import TokenCodes
+from verifier.pins import check_pin
+from verifier.schema import tokens
+from verifier.verification import Outcome, Verifier
+
+T0 = 1_800_000_000.0
+PIN = "4829"
+USERS = 50
+# Replays and failures are part of a real load, but here each figure measures one path only.
+NO_LIMITS = Settings(next_code_after=10**9, lockout_after=10**9)
+
+
+def _populate(url: str, keys: Path, settings: Settings = NO_LIMITS) -> list[tuple[str, bytes]]:
+    store = init_store(url, keys, settings=settings)[0]
+    verifier = Verifier(store)
+    users = []
+    for n in range(USERS):
+        login, serial, secret = f"user{n}", f"JT-B{n}", secrets.token_bytes(20)
+        store.add_user(login)
+        store.create_pending_token(serial, secret)
+        store.mark_ready(serial)
+        store.assign(serial, login)
+        codes = TokenCodes(secret)
+        ticket = verifier.authenticate(login, codes.code(codes.step_of(T0)), T0).ticket
+        verifier.set_pin(ticket, PIN, PIN, T0)
+        users.append((login, secret))
+    store.close()
+    return users
+
+
+def _checks(url: str, keys: Path, users, count: int, start_step: int, *, good: bool = True,
+            settings: Settings = NO_LIMITS) -> float:
+    """Seconds for ``count`` checks cycling through ``users``; each success uses a fresh, later step."""
+    store = open_store(url, keys, settings=settings)
+    verifier = Verifier(store)
+    codes = [(login, TokenCodes(secret)) for login, secret in users]
+    expected = Outcome.ACCEPT if good else Outcome.REJECT
+    pin = PIN if good else "1357"
+    plan = []
+    for i in range(count):
+        login, c = codes[i % len(codes)]
+        step = start_step + i // len(codes)
+        plan.append((login, pin + c.code(step), step * 30.0 + 1))
+    begin = time.perf_counter()
+    for login, passcode, now in plan:
+        if verifier.authenticate(login, passcode, now).outcome is not expected:
+            raise RuntimeError("unexpected outcome in the benchmark")
+    elapsed = time.perf_counter() - begin
+    store.close()
+    return elapsed
+
+
+def _floor(url: str, keys: Path, count: int, settings: Settings = NO_LIMITS) -> float:
+    """Seconds per check for the primitives alone (decrypt, PIN hash, window, one one-row commit)."""
+    store = open_store(url, keys, settings=settings)
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(tokens).limit(1)).first()
+    ring = store.ring
+    begin = time.perf_counter()
+    for i in range(count):
+        secret = ring.open(row.serial, row.key_id, row.secret_ct)
+        check_pin(ring, PIN, row.pin_hash)
+        c = TokenCodes(secret)
+        c.matches("123456", c.step_of(T0) + i, settings.resync_window)
+        with store.engine.begin() as conn:
+            conn.execute(tokens.update().where(tokens.c.id == row.id).values(updated_at=float(i)))
+    elapsed = time.perf_counter() - begin
+    store.close()
+    return elapsed / count
+
+
+def _worker(args) -> float:
+    url, keys, users, count, start_step = args
+    return _checks(url, keys, users, count, start_step)
+
+
+def _sqlite_figures(tmp: Path, quick: bool) -> list[Figure]:
+    count = 300 if quick else 3000
+    url, keys = f"sqlite:///{tmp / 'bench.db'}", tmp / "keys.json"
+    users = _populate(url, keys)
+    start = TokenCodes(b"x" * 20).step_of(T0) + 2
+    floor = _floor(url, keys, count // 3)
+    good = min(_checks(url, keys, users, count, start + i * 1000) for i in range(3))
+    bad = min(_checks(url, keys, users, count, start + 10_000, good=False) for _ in range(3))
+    floor_rate = 1 / floor
+    figures = [
+        Figure("successful checks/s, SQLite, 1 process", count / good, "checks/s",
+               "floor: primitives + 1 commit (SQLite)", floor_rate, goal=">= 3000/s"),
+        Figure("failing checks/s (wrong PIN), SQLite, 1 process", count / bad, "checks/s",
+               "floor: primitives + 1 commit (SQLite)", floor_rate),
+    ]
+    # The optional slow KDF: its cost per successful check against the default, same database.
+    scrypt = Settings(pin_kdf="scrypt", next_code_after=10**9, lockout_after=10**9)
+    kurl, kkeys = f"sqlite:///{tmp / 'kdf.db'}", tmp / "kdf-keys.json"
+    kusers = _populate(kurl, kkeys, scrypt)
+    kcount = 30 if quick else 200
+    slow = _checks(kurl, kkeys, kusers, kcount, start, settings=scrypt)
+    figures.append(Figure("successful checks/s, SQLite, scrypt PIN KDF (n=2^14)", kcount / slow, "checks/s",
+                          "the default (pepper only)", count / good, note="optional, off by default"))
+    return figures
+
+
+def _postgres_figures(quick: bool) -> list[Figure]:
+    base = os.environ.get("JETON_TEST_POSTGRES_URL")
+    if not base:
+        raise RuntimeError("JETON_TEST_POSTGRES_URL is not set: no PostgreSQL figure")
+    count = 200 if quick else 2000
+    with throwaway_postgres_database(base) as url, tempfile.TemporaryDirectory() as tmp:
+        rendered = url.render_as_string(hide_password=False)
+        keys = Path(tmp) / "keys.json"
+        users = _populate(rendered, keys)
+        half = len(users) // 2
+        start = TokenCodes(b"x" * 20).step_of(T0) + 2
+        floor = _floor(rendered, keys, count // 4)
+        jobs = [(rendered, keys, users[:half], count, start), (rendered, keys, users[half:], count, start)]
+        with mp.get_context("fork").Pool(2) as pool:
+            begin = time.perf_counter()
+            pool.map(_worker, jobs)
+            wall = time.perf_counter() - begin
+        return [Figure("successful checks/s, PostgreSQL, 2 processes", 2 * count / wall, "checks/s",
+                       "floor: primitives + 1 commit (PostgreSQL) x 2 processes", 2 / floor, goal=">= 2000/s",
+                       note="wall time includes both processes' start-up")]
+
+
+def run(quick: bool) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = _sqlite_figures(Path(tmp), quick)
+    return figures + _postgres_figures(quick)
