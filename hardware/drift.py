@@ -77,8 +77,8 @@ def render(windows: Windows, period: int = 30) -> str:
     lines += [
         "",
         f"Read: at ±{PPM_0_40C:g} ppm a token gains or loses at most {drift_seconds(PPM_0_40C, year):.0f} s a year. "
-        f"Used at least every {days_until(windows.window * period, PPM_0_40C):.0f} days, every login re-learns the "
-        f"drift and nobody notices; a token left in a drawer for up to "
+        f"Used at least every {days_until(windows.window * period, PPM_0_40C):.0f} days (less near a step "
+        f"boundary, see below), every login re-learns the drift and nobody notices; a token left in a drawer for up to "
         f"{days_until(windows.resync_window * period, PPM_0_40C) / year:.1f} years asks for one more code once; "
         f"beyond that an administrator's `jeton-admin resync` searches ±{windows.admin_resync_window} steps "
         f"(±{windows.admin_resync_window * period / 3600:g} h).",
