@@ -179,3 +179,14 @@ def test_no_passcode_in_the_page_or_the_audit(world, client):
     page = login(client, "jdupont", PIN + code)
     for entry in world.store.audit(limit=50):
         assert code not in (entry.detail or "") and PIN not in (entry.detail or "")
+
+
+@pytest.mark.parametrize("login_name", ["' OR 1=1 --", "é" * 64, "a\x00b", "123456", " jdupont ", "x" * 65])
+def test_odd_logins_are_a_plain_failure(world, client, login_name):
+    world.activate("jdupont")
+    page = login(client, login_name, PIN + code_for("jdupont", world.clock.t))
+    if login_name.strip() == "jdupont":
+        assert page.status_code == 302  # surrounding spaces are trimmed
+        return
+    assert page.status_code in (400, 401)
+    assert client.get("/").status_code == 302
