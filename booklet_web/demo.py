@@ -309,13 +309,14 @@ def _make_server(app, host: str, port: int):
 
 def _say_what_to_do(out: TextIO, url: str, tokens: list[DemoToken], resumed: bool, directory: Path,
                     seconds: float, tty: bool) -> None:
-    how = ("démo reprise : PIN et livrets conservés (--fresh pour repartir de zéro)" if resumed
+    how = ("démo reprise : PIN et livrets conservés ; --fresh pour repartir de zéro" if resumed
            else "démo neuve : chaque compte choisira son PIN à la première connexion")
     w = out.write
     w(f"\nJeton — démonstration ({how})\nBase SQLite et trousseau de clés : {directory}/\n\n")
     w(f"Ouvrez {url} dans un navigateur.\n\nComptes de démonstration, chacun avec sa clé simulée :\n")
     for t in tokens:
-        w(f"  {t.user.login:<8}  {t.user.first_name} {t.user.last_name:<8}  {t.user.label:<40}  clé {t.serial}\n")
+        name = f"{t.user.first_name} {t.user.last_name}"
+        w(f"  {t.user.login:<8}  {name:<13}  {t.user.label:<40}  clé {t.serial}\n")
     w("\nLe code est le nombre à 6 chiffres affiché par la clé ; il change toutes les 30 secondes.\n"
       "Première connexion (guide de la clé OTP, partie 1) :\n"
       "  Étape 2 : votre identifiant (ex. jdupont) et, dans « Mot de Passe ou Passcode OTP »,\n"
@@ -331,7 +332,10 @@ def _say_what_to_do(out: TextIO, url: str, tokens: list[DemoToken], resumed: boo
     if not tty:
         w("(Les codes des clés sont dessinés ici quand la sortie est un terminal ; "
           "un script les lit par CODE sur chaque PORT.)\n")
-    w(f"\nDémo prête en {seconds:.1f} s. Ctrl-C pour tout arrêter.\n\n")
+    w(f"\nDémo prête en {seconds:.1f} s. Ctrl-C pour tout arrêter.\n".replace(".", ",", 1))
+    if tty:
+        w("\nÉcrans des clés (simulées : elles se rallument seules ; les points s'éteignent "
+          "à mesure que le code vieillit) :\n\n")
     out.flush()
 
 
