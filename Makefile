@@ -28,12 +28,9 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The whole product on var/demo/ (SQLite) with simulated tokens; DEMO_ARGS=--fresh starts over.
 demo: $(STAMP)
-	@if $(BIN)/python -c "import booklet_web.cli" 2>/dev/null; then \
-	  $(BIN)/jeton-web demo; \
-	else \
-	  echo "The demo is not built yet (issue 7: jeton-web demo)." >&2; exit 1; \
-	fi
+	$(BIN)/jeton-web demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
