@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from xml.etree import ElementTree as ET  # noqa: S405 - parsing our own output in a test
@@ -131,3 +132,17 @@ def test_lpc_xml_export(world, client):
     assert [i.get("id") for i in c3.findall("l:item", ns)] == ["C3.2", "C3.10"]
     assert c3.find("l:item/l:renseignement/l:date", ns).text == "2027-01-15"
     assert len(root.findall("l:donnees/l:eleve", ns)) == 9
+
+
+def test_cli_load_referential_and_serve_without_keys(world, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "load-referential", "--db", world.url],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "referential loaded: 7 compétences, 98 items"
+    env = {k: v for k, v in os.environ.items() if k != "JETON_KEYS_FILE"}
+    proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "serve", "--db", world.url],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "jeton-web: no key file: pass --keys FILE or set JETON_KEYS_FILE"
+    proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "import-roster", str(tmp_path / "absent.csv"),
+                           "--db", world.url], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "absent.csv" in proc.stderr and "Traceback" not in proc.stderr
