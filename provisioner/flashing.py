@@ -24,7 +24,7 @@ from provisioner.session import Hello, TokenSession
 BOOT_FILES = ("boot.py", "main.py")
 #: A small program run on the board after the copy: a real board resets; the unix port (simulator) exits,
 #: which its launcher treats as the reset of a real board.
-RESET = b"import sys\ntry:\n import machine\n machine.reset()\nexcept ImportError:\n sys.exit(0)\n"
+RESET = b"import sys\ntry:\n import machine\n machine.reset()\nexcept Exception:\n sys.exit(0)\n"
 
 
 @dataclass(frozen=True)
