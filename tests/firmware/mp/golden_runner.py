@@ -19,8 +19,7 @@ def prepare(d, start):
     s = store.Store(d)
     st = start["state"]
     if st in ("seeded", "locked"):
-        s.save(st, start["serial"], otp.b32decode(start["secret_b32"]), start["algo"], start["digits"],
-               start["period"])
+        s.save(st, start["serial"], otp.b32decode(start["secret_b32"]), start["algo"], start["digits"], start["period"])
     elif st == "corrupt":
         with open(s.path, "wb") as f:
             f.write(b"JETON1;seeded;garbage*00000000\n")
