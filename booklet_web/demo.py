@@ -230,12 +230,8 @@ def draw_display(text: str | None, dots: int = 0) -> list[str]:
 
 def _shown(sim) -> tuple[str | None, int]:
     """(text, dots) the simulated token's display shows now; (None, 0) when it is dark."""
-    shown = sim.display()
-    if shown is None:
-        return None, 0
-    if isinstance(shown, str):
-        return shown, 0
-    return shown[0], shown[1]
+    text = sim.display()
+    return (None, 0) if text is None else (text, sim.dots())
 
 
 class Panel:
@@ -295,6 +291,18 @@ def _read_manifest(directory: Path) -> dict[str, str] | None:
     if set(known) != {u.login for u in USERS} or not all((directory / n).exists() for n in (DB_FILE, KEYS_FILE)):
         return None
     return known
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse at once (before any token starts) when something already listens on the port."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise DemoError(f"impossible d'écouter sur {host}:{port} ({exc.strerror}) : essayez --port") from None
 
 
 def _make_server(app, host: str, port: int):
@@ -366,6 +374,7 @@ def run_demo(options: DemoOptions, out: TextIO, *, stop: threading.Event | None 
     url = f"sqlite:///{directory / DB_FILE}"
     keys_file = directory / KEYS_FILE
     with _stop_on_signals(stop), _lock(directory), contextlib.ExitStack() as stack:
+        _check_port(options.host, options.port)
         known = None if options.fresh else _read_manifest(directory)
         if known is None:
             _clear(directory)

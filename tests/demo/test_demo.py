@@ -1,0 +1,177 @@
+"""`jeton-web demo` driven as a newcomer would: start it, read a token, log in with it in chromium, stop it.
+
+The token is the real firmware under MicroPython on a pty, seeded by the demo through the provisioner; the test
+reads its code exactly as a script would, by CODE on the ``PORT`` the demo printed (the provisioner's
+``TokenSession``), and the browser talks to the demo's own HTTP server. Waiting for the next code is a real wait
+(at most one 30-second step).
+"""
+
+from __future__ import annotations
+
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from provisioner.session import TokenSession
+from tests.demo.conftest import READY, alive, processes_in
+from tests.support import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.micropython, pytest.mark.slow]
+
+PIN = "4821"
+
+
+def read_code(port: str):
+    """What a script does: open the token's port, ask CODE, close (the demo keeps no port open)."""
+    with TokenSession.open(port) as token:
+        return token.code()
+
+
+def next_code(port: str, after_step: int, timeout: float = 35):
+    """Wait for the token's code to change (the guide's step 4), polling CODE."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        shown = read_code(port)
+        if shown.step > after_step:
+            return shown
+        time.sleep(min(max(shown.left, 0.2), 1.0))
+    raise AssertionError("the token's code did not change within one step")
+
+
+def assert_nothing_left(demo) -> None:
+    leftovers = [pid for pid, started in demo.seen if alive(pid, started)] + processes_in(demo.directory)
+    assert not leftovers, f"processes left behind by the demo: {leftovers}"
+
+
+def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_demo, port, page):
+    demo = start_demo(port, "--fresh")
+    demo.wait_for(READY)
+    demo.note_descendants()
+    out = demo.output
+    url = f"http://127.0.0.1:{port}/"
+    assert f"Ouvrez {url} dans un navigateur." in out
+    assert "démo neuve" in out
+    assert "uniquement les 6 chiffres de la clé" in out and "attendez que le code de la clé change" in out
+    serials = demo.serials()
+    assert list(serials) == ["jdupont", "mmartin", "adurand"]
+    ports = demo.ports()
+    assert len(ports) == 3 and all(p.startswith("/dev/") for p in ports)
+    assert len(demo.seen) >= 3, "one simulated token process per demo user"
+    keys = demo.directory / "keys.json"
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+
+    # The first PORT is jdupont's token: the serial it states in HELLO is the one printed beside jdupont.
+    with TokenSession.open(ports[0]) as token:
+        hello = token.hello()
+        first = token.code()
+    assert (hello.serial, hello.state) == (serials["jdupont"], "locked")
+
+    # Guide, part 1, step 2: identifiant and the 6 digits alone.
+    page.set_default_timeout(10000)
+    page.goto(url)
+    page.get_by_role("heading", name="Authentification").wait_for()
+    page.get_by_label("Identifiant").fill("jdupont")
+    page.get_by_label("Mot de Passe ou Passcode OTP").fill(first.code)
+    page.get_by_role("button", name="Valider").click()
+    # Step 3: a new PIN, twice.
+    page.get_by_text("Saisissez votre nouveau code PIN, contenant de 4 à 6 chiffres:").wait_for()
+    page.get_by_label("Saisissez votre nouveau code PIN").fill(PIN)
+    page.get_by_label("Confirmez votre nouveau code PIN").fill(PIN)
+    page.get_by_role("button", name="Valider").click()
+    # Step 4: wait for the token's code to change, then PIN + code.
+    page.get_by_text("Attendez que le code de votre clé change, puis saisissez votre PASSCODE:").wait_for()
+    later = next_code(ports[0], first.step)
+    page.get_by_label("Attendez que le code de votre clé change").fill(PIN + later.code)
+    page.get_by_role("button", name="Valider").click()
+
+    # Part 3: the demo school's class, its pupils, the items the demo recorded, one more star, saved.
+    page.get_by_text("Accès au livret - OTP").wait_for()
+    assert page.get_by_role("link", name="3C").count() == 0  # jdupont teaches 3A and 3B only
+    page.get_by_role("link", name="3A").click()
+    assert page.locator("#eleves-classe option").count() == 25
+    page.locator("#eleves-classe option", has_text="Bernard Léa").click()
+    page.get_by_role("button", name="Ajouter les élèves sélectionnés").click()
+    page.get_by_role("button", name="Accéder au livret de compétences").click()
+    assert page.locator("#item-C1\\.1").is_checked()  # recorded by the demo, as a school's booklet would be
+    assert not page.locator("#item-C1\\.5").is_checked()
+    page.locator("label[for='item-C1.5']").click()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Enregistré : 1 item(s) renseigné(s).").wait_for()
+    page.reload()
+    assert page.locator("#item-C1\\.5").is_checked()
+    page.get_by_role("button", name="Déconnexion").click()
+    page.get_by_role("heading", name="Authentification").wait_for()
+
+    # A second demo on the same folder is refused while this one runs, in one line, changing nothing.
+    second = subprocess.run(
+        [sys.executable, "-m", "booklet_web.cli", "demo", "--dir", str(demo.directory), "--port", str(port)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert second.returncode != 0
+    assert second.stderr.strip().splitlines() == [
+        f"jeton-web: une démo tourne déjà dans {demo.directory} : arrêtez-la d'abord (Ctrl-C)"]
+
+    demo.note_descendants()
+    assert demo.stop(signal.SIGTERM) == 0
+    demo.wait_for("Démo arrêtée.")
+    assert_nothing_left(demo)
+
+
+def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
+    demo = start_demo(port, "--fresh")
+    demo.wait_for(READY)
+    demo.note_descendants()
+    serials = demo.serials()
+    keys = (demo.directory / "keys.json").read_bytes()
+    assert demo.stop(signal.SIGINT) == 0  # Ctrl-C
+    assert_nothing_left(demo)
+
+    # Resume (the default): the same key ring, the same tokens, proved again through the provisioner.
+    again = start_demo(port)
+    again.wait_for(READY)
+    again.note_descendants()
+    assert "démo reprise" in again.output
+    assert again.serials() == serials
+    assert (again.directory / "keys.json").read_bytes() == keys
+    with TokenSession.open(again.ports()[2]) as token:
+        assert token.hello().serial == serials["adurand"]
+    assert again.stop() == 0
+    assert_nothing_left(again)
+
+    # --fresh: a new key ring and a new school; the old tokens' records are gone with the old database.
+    fresh = start_demo(port, "--fresh")
+    fresh.wait_for(READY)
+    fresh.note_descendants()
+    assert "démo neuve" in fresh.output
+    assert (fresh.directory / "keys.json").read_bytes() != keys
+    engine = sa.create_engine(f"sqlite:///{fresh.directory / 'demo.db'}")
+    try:
+        with engine.connect() as conn:
+            states = dict(conn.execute(sa.text("SELECT serial, state FROM tokens")).all())
+            pupils = conn.execute(sa.text("SELECT count(*) FROM booklet_pupils")).scalar_one()
+    finally:
+        engine.dispose()
+    assert states == {serial: "assigned" for serial in fresh.serials().values()}
+    assert pupils == 75
+    assert fresh.stop() == 0
+    assert_nothing_left(fresh)
+
+
+def test_a_busy_port_is_one_clear_line_and_nothing_is_left_running(start_demo, port):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        demo = start_demo(port, "--fresh")
+        code = demo.proc.wait(60)
+    err = demo.proc.stderr.read()
+    assert code != 0
+    assert err.strip().splitlines() == [f"jeton-web: impossible d'écouter sur 127.0.0.1:{port} "
+                                        "(Address already in use) : essayez --port"]
+    assert processes_in(demo.directory) == []
