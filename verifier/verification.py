@@ -172,11 +172,13 @@ class Verifier:
             pin_ok = check_pin(self.store.ring, passcode[:-d] if well_formed else "", row.pin_hash)
             code = passcode[-d:] if well_formed else ""
         center = codes.step_of(now) + row.drift
-        # The accept window first; the wider resync window only when it holds no fresh match. This reveals
-        # nothing about the PIN (checked above in every case) and spares the common case 18 HMACs.
+        # The accept window first; the wider resync window only when the code matches nothing in it. A code
+        # that matches an already used step in the window is a replay, even if it also happens to equal some
+        # farther step's code. This reveals nothing about the PIN (checked above in every case) and spares the
+        # common case 18 HMACs.
         matches = codes.matches(code, center, s.window) if code else []
         fresh = [m for m in matches if row.last_step is None or m > row.last_step]
-        if not fresh and code:
+        if not matches and code:
             matches = codes.matches(code, center, s.resync_window)
             fresh = [m for m in matches if row.last_step is None or m > row.last_step]
         if not well_formed:

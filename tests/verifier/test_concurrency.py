@@ -83,7 +83,7 @@ def test_the_same_passcode_from_eight_processes_is_accepted_exactly_once(store, 
     now = first_use(Verifier(store), "mdupont", codes, planted.value(PIN), T0)
     # Replays count as failures; lift the failure rules so that every round starts from a clean token.
     crowd = crowd_for(Settings(next_code_after=10_000, lockout_after=10_000))
-    rounds = 25
+    rounds = 40
     step = codes.step_of(now)
     for _ in range(rounds):
         step += 2
@@ -100,7 +100,7 @@ def test_eight_processes_of_wrong_passcodes_never_pass_the_lockout_limit(store, 
     settings = Settings()
     crowd = crowd_for(settings)
     step = codes.step_of(now)
-    for _ in range(6):
+    for _ in range(10):
         totals: Counter = Counter()
         for _ in range(3):  # 24 wrong passcodes per round, sent 8 at a time
             step += 1
@@ -119,7 +119,7 @@ def test_one_next_code_ticket_sent_by_eight_processes_is_used_once(store, crowd_
     verifier = Verifier(store)
     crowd = crowd_for(Settings())
     step = codes.step_of(now)
-    for _ in range(10):
+    for _ in range(20):
         step += 20
         center = step + store.get_token("JT-A").drift
         result = verifier.authenticate("mdupont", PIN + codes.code(center + 3), step * 30)

@@ -336,3 +336,26 @@ def test_every_attempt_writes_an_audit_row(store, verifier, teacher):
     assert [(r.login, r.outcome, r.source) for r in rows] == [
         ("ghost", "REJECT", "10.0.0.8"), ("mdupont", "REJECT", "10.0.0.7"), ("mdupont", "ACCEPT", "10.0.0.7")]
     assert rows[2].serial == "JT-A"
+
+
+def test_a_replay_stays_a_replay_when_its_code_equals_a_later_code(store, verifier, planted):
+    """Six digits collide: find a step whose code comes back within the resync window, and replay it."""
+    secret = planted.secret(bytes(range(20)))
+    codes = assigned_token(store, "JT-H", "mdupont", secret=secret)
+    first = codes.step_of(T0) + 100
+    seen: dict[str, int] = {}
+    step = collision = None
+    for s in range(first, first + 400_000):
+        code = codes.code(s)
+        earlier = seen.get(code)
+        if earlier is not None and 2 <= s - earlier <= 10:
+            step, collision = earlier, s
+            break
+        seen[code] = s
+    assert step is not None, "no collision found (odds against: about one in a thousand)"
+    t = first_use(verifier, "mdupont", codes, PIN, step * 30 - 90)
+    assert t < step * 30
+    assert verifier.authenticate("mdupont", PIN + codes.code(step), step * 30 + 1).outcome is Outcome.ACCEPT
+    again = verifier.authenticate("mdupont", PIN + codes.code(collision), step * 30 + 2)  # the same six digits
+    assert again.outcome is Outcome.REJECT
+    assert "replay" in store.audit(action="auth", limit=1)[0].detail
