@@ -35,3 +35,39 @@ def run_golden(micropython, flash_dir: Path, start: dict, requests: list[str], *
     lines = out.decode().splitlines()
     assert lines[-1].startswith("STATE ")
     return [json.loads(line) for line in lines[:-1]], lines[-1].split()[1]
+
+
+def run_firmware(micropython, flash_dir: Path, stdin: bytes, *, heapsize: str = "48k", check: bool = True):
+    """Run the real firmware entry point (main.py, host board) with ``stdin`` as its serial line.
+
+    The firmware answers everything it reads and powers off at the end of the input.
+    """
+    import subprocess
+
+    env = dict(os.environ, JETON_FLASH=str(flash_dir), MICROPYPATH=f"{DEVICE_PATH[0]}:.frozen")
+    env.pop("JETON_DISPLAY_FD", None)
+    env.pop("JETON_BUTTON_FD", None)
+    cmd = [micropython.executable, "-X", f"heapsize={heapsize}", str(DEVICE_PATH[0] / "main.py")]
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env, cwd=flash_dir, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    return proc
+
+
+def seed_store(micropython, flash_dir: Path, start: dict) -> None:
+    """Put the token whose flash is ``flash_dir`` in a golden starting state (through the firmware's store)."""
+    run_golden(micropython, flash_dir, start, [], fresh=False)
+
+
+def reply_lines(stdout: bytes) -> list[str]:
+    """The reply frames in ``stdout``, each checked for its CRC (zlib, independent of the firmware)."""
+    import zlib
+
+    lines = stdout.decode("ascii").split("\n")
+    assert lines[-1] == "", "output must end with a newline"
+    bodies = []
+    for line in lines[:-1]:
+        body, star, check = line.rpartition("*")
+        assert star and check == f"{zlib.crc32(body.encode()):08x}", line
+        bodies.append(body)
+    return bodies

@@ -46,4 +46,5 @@ def main():
     out.write("STATE " + s.state + "\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

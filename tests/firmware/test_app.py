@@ -1,0 +1,82 @@
+"""The token's loop as a user sees it: a press shows the code and its countdown, the code rolls over, the
+display goes off and the power is released; errors show a glyph and never a code."""
+
+from __future__ import annotations
+
+import json
+
+import pyotp
+import pytest
+
+from tests.firmware.helpers import DEVICE_PATH, MP_DIR
+from tests.golden_frames import STARTS, T, frame
+
+DISPLAY_S = 20  # app.DISPLAY_MS
+
+
+def run_app(micropython, tmp_path, start: dict, steps: list) -> list[list]:
+    job = json.dumps({"dir": str(tmp_path), "start": start, "steps": steps}).encode()
+    out = micropython.run(script=MP_DIR / "app_runner.py", path=DEVICE_PATH, stdin=job, heapsize="256k")
+    return [json.loads(line) for line in out.stdout.decode().splitlines()]
+
+
+def code_at(start: dict, t: int) -> str:
+    return pyotp.TOTP(start["secret_b32"], digits=start["digits"], interval=start["period"]).at(t)
+
+
+@pytest.mark.micropython
+def test_a_press_shows_the_code_with_a_countdown_then_rolls_over_then_goes_dark(micropython, tmp_path):
+    start = STARTS["locked"]
+    ticks = run_app(micropython, tmp_path, start, [["press"], ["advance", DISPLAY_S + 3]])
+    assert ticks[0][1] is None and not ticks[0][3]  # nothing shown before the press
+    pressed = ticks[1]
+    assert pressed[1] == code_at(start, T) and pressed[3] is True
+    for ms, text, dots, held, _, _ in ticks[1:]:
+        seconds = ms // 1000
+        if seconds < DISPLAY_S:
+            now = T + seconds
+            left = 30 - now % 30
+            assert text == code_at(start, now), seconds
+            lit = -(-left * 6 // 30)
+            assert dots == ((1 << lit) - 1) << (6 - lit), seconds
+            assert held
+        else:
+            assert text is None and not held, seconds
+    shown = {t[1] for t in ticks[1:] if t[1]}
+    assert shown == {code_at(start, T), code_at(start, T + 30)}  # rolled over at the boundary, 18 s in
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize(
+    ("start", "glyph"), [("seeded-clock-lost", "Err CL"), ("corrupt", "Err St"), ("blank", "------")]
+)
+def test_a_lost_clock_a_corrupt_store_or_a_blank_token_never_shows_a_code(micropython, tmp_path, start, glyph):
+    ticks = run_app(micropython, tmp_path, STARTS[start], [["press"], ["advance", 5]])
+    assert {t[1] for t in ticks[1:]} == {glyph}
+    assert all(t[2] == 0 for t in ticks[1:])
+
+
+@pytest.mark.micropython
+def test_an_eight_digit_code_shows_its_two_halves_in_turn(micropython, tmp_path):
+    start = STARTS["locked-sha256-8-60"]
+    ticks = run_app(micropython, tmp_path, start, [["press"], ["advance", 4]])
+    code = pyotp.TOTP(start["secret_b32"], digits=8, interval=60, digest="sha256").at(T)
+    shown = [t[1] for t in ticks[1:]]
+    assert code[:4] + "  " in shown and "  " + code[4:] in shown
+
+
+@pytest.mark.micropython
+def test_ctrl_c_works_on_a_blank_token_and_is_disabled_once_seeded_or_locked(micropython, tmp_path):
+    seed = frame("1 SEED JT-000042 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ sha1 6 30")
+    steps = [["send", seed], ["send", frame("2 LOCK")], ["send", frame("3 WIPE JT-000042")]]
+    ticks = run_app(micropython, tmp_path, STARTS["blank"], steps)
+    assert [t[4] for t in ticks] == [True, False, False, True]
+    assert [t[5][0].split("*")[0] for t in ticks[1:]] == ["1 OK state=seeded", "2 OK state=locked", "3 OK state=blank"]
+
+
+@pytest.mark.micropython
+def test_the_display_follows_the_state_changes_made_over_serial(micropython, tmp_path):
+    seed = frame("1 SEED JT-000042 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ sha1 6 30")
+    ticks = run_app(micropython, tmp_path, STARTS["blank"], [["press"], ["send", seed], ["tick"]])
+    assert ticks[1][1] == "------"
+    assert ticks[-1][1] == code_at(STARTS["seeded"], T)
