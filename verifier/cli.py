@@ -225,7 +225,8 @@ def tokens_show(ctx: click.Context, serial: str, as_json: bool) -> None:
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--password", default=None, help="Mot de passe du fichier PSKC (PBKDF2).")
+@click.option("--password", default=None, envvar="JETON_PSKC_PASSWORD",
+              help="Mot de passe du fichier PSKC (PBKDF2) ; ou JETON_PSKC_PASSWORD, hors de la ligne de commande.")
 @click.option("--psk-hex", default=None, metavar="HEX", help="Clé pré-partagée du fichier PSKC, en hexadécimal.")
 @click.pass_context
 def import_(ctx: click.Context, file: str, password: str | None, psk_hex: str | None) -> None:
