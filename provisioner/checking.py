@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from provisioner.errors import TokenStateError
 from provisioner.records import TokenRecords
 from provisioner.seeding import code_matches, prove_matches
 from provisioner.session import TokenSession
@@ -88,14 +89,21 @@ class WipeResult:
     record_retired: bool
 
 
-def wipe_token(session: TokenSession, records: TokenRecords) -> WipeResult:
-    """Retire the token's record (if any), then destroy the secret on the device. Rerunning converges."""
+def wipe_token(session: TokenSession, records: TokenRecords, *, label: str | None = None) -> WipeResult:
+    """Destroy the secret on the device, then retire its record. Rerunning converges.
+
+    ``label`` is the serial printed on the token, for a token that cannot tell its own (a corrupt store): its
+    record is retired too. A label that contradicts the serial the token reports is refused.
+    """
     hello = session.hello()
-    record = records.find(hello.serial) if hello.serial is not None else None
+    if label is not None and hello.serial is not None and label != hello.serial:
+        raise TokenStateError(f"la clé annonce le numéro {hello.serial}, pas {label} : rien n'a été effacé")
+    serial = hello.serial or label
+    record = records.find(serial) if serial is not None else None
     if hello.state != "blank":
         session.wipe(hello.serial)
     retired = False
     if record is not None and record.state != "retired":
         records.retire(record.serial)
         retired = True
-    return WipeResult(hello.serial, hello.state, retired)
+    return WipeResult(serial, hello.state, retired)

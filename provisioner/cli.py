@@ -248,8 +248,10 @@ def check(port, as_json, db_url, keys_file):
 @cli.command()
 @click.argument("port")
 @click.option("--force", "-f", is_flag=True, help="Ne pas demander de confirmation.")
+@click.option("--serial", "label", default=None,
+              help="Numéro de l'étiquette, pour retirer la fiche d'une clé qui ne connaît plus le sien (corrompue).")
 @store_options
-def wipe(port, force, db_url, keys_file):
+def wipe(port, force, label, db_url, keys_file):
     """Effacer le secret d'une clé et retirer sa fiche (demande confirmation)."""
     from provisioner.checking import wipe_token
     from provisioner.session import TokenSession
@@ -259,7 +261,7 @@ def wipe(port, force, db_url, keys_file):
         if not force:
             click.confirm(f"Effacer définitivement la clé {hello.serial or '(vierge)'} ({hello.state}) sur {port} ?",
                           abort=True, err=True)
-        result = wipe_token(token, records)
+        result = wipe_token(token, records, label=label.upper() if label else None)
     retired = " ; fiche retirée" if result.record_retired else ""
     say(f"Clé {result.serial or '(vierge)'} effacée{retired}.")
 

@@ -1,0 +1,94 @@
+"""Clock and storage faults of a real simulated token: the firmware under MicroPython, its flash a directory."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from verifier import open_store
+
+
+def tokens_in(files):
+    with open_store(files.db, files.keys) as store:
+        return [(t.serial, t.state) for t in store.list_tokens()]
+
+
+def hello(cli, port):
+    return json.loads(cli("ports", "--no-usb", "--port", port, "--json").out)["hello"]
+
+
+@pytest.mark.slow
+def test_a_token_clock_ahead_is_refused_then_forced(cli, store_files, simulated):
+    token = simulated("ahead", clock_offset=120)
+    run = cli("seed", token.port, *store_files.args())
+    assert run.code == 1 and "l'horloge de la clé est en avance de 1" in run.err
+    assert tokens_in(store_files) == [] and hello(cli, token.port)["state"] == "blank"
+    forced = cli("seed", token.port, "--force", *store_files.args())
+    assert forced.code == 0, forced.err
+    assert abs(hello(cli, token.port)["time"] - time.time()) <= 2
+    assert tokens_in(store_files) == [("JT-000001", "ready")]
+
+
+@pytest.mark.slow
+def test_a_token_whose_clock_was_lost_is_set_and_seeded(cli, store_files, simulated, tmp_path):
+    flash = tmp_path / "state-lost"
+    flash.mkdir()
+    (flash / "rtc.txt").write_text("-86400.000 1\n")  # a flat coin cell: a day behind, oscillator-stop flag set
+    token = simulated("lost")
+    listed = cli("ports", "--no-usb", "--port", token.port)
+    assert "horloge PERDUE" in listed.out
+    run = cli("seed", token.port, *store_files.args())
+    assert run.code == 0, run.err
+    after = hello(cli, token.port)
+    assert after["clock_ok"] and abs(after["time"] - time.time()) <= 2
+
+
+@pytest.mark.slow
+def test_a_returned_token_that_drifted_is_wiped_and_reseeded(cli, store_files, simulated, tmp_path):
+    token = simulated("drift")
+    assert cli("seed", token.port, *store_files.args()).code == 0
+    token.__exit__(None, None, None)
+    drifted = simulated("drift", clock_offset=45)  # same flash, a clock 45 s fast
+    run = cli("check", drifted.port, *store_files.args())
+    assert run.code == 1
+    assert "horloge décalée de +4" in run.err and "effacer et reprovisionner" in run.err
+    assert cli("wipe", drifted.port, "--force", *store_files.args()).code == 0
+    refused = cli("seed", drifted.port, *store_files.args())  # its clock is ahead: the host's might be wrong
+    assert refused.code == 1 and "en avance de 4" in refused.err
+    assert cli("seed", drifted.port, "--force", *store_files.args()).out.strip() == "JT-000002"
+    assert cli("check", drifted.port, *store_files.args()).code == 0
+    assert tokens_in(store_files) == [("JT-000001", "retired"), ("JT-000002", "ready")]
+
+
+@pytest.mark.slow
+def test_a_token_with_a_corrupt_store_is_wiped_by_its_label_then_reseeded(cli, store_files, simulated, tmp_path):
+    token = simulated("corrupt")
+    assert cli("seed", token.port, *store_files.args()).out.strip() == "JT-000001"
+    token.__exit__(None, None, None)
+    state = tmp_path / "state-corrupt" / "jeton.dat"
+    data = bytearray(state.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    state.write_bytes(bytes(data))
+    broken = simulated("corrupt")
+    assert hello(cli, broken.port)["state"] == "corrupt"
+    run = cli("seed", broken.port, *store_files.args())
+    assert run.code == 1 and "mémoire de la clé corrompue" in run.err
+    wrong = cli("wipe", broken.port, "--force", "--serial", "JT-000009", *store_files.args())
+    assert wrong.code == 0  # a corrupt token cannot contradict the label; JT-000009 has no record
+    assert hello(cli, broken.port)["state"] == "blank"
+    wiped = cli("wipe", broken.port, "--force", "--serial", "JT-000001", *store_files.args())
+    assert wiped.code == 0 and "fiche retirée" in wiped.err
+    assert cli("seed", broken.port, *store_files.args()).out.strip() == "JT-000002"
+    assert tokens_in(store_files) == [("JT-000001", "retired"), ("JT-000002", "ready")]
+
+
+@pytest.mark.slow
+def test_wipe_refuses_a_label_that_contradicts_the_token(cli, store_files, simulated):
+    token = simulated("label")
+    assert cli("seed", token.port, *store_files.args()).code == 0
+    run = cli("wipe", token.port, "--force", "--serial", "JT-000777", *store_files.args())
+    assert run.code == 1
+    assert run.err.strip() == "erreur : la clé annonce le numéro JT-000001, pas JT-000777 : rien n'a été effacé"
+    assert hello(cli, token.port)["state"] == "locked"
