@@ -207,27 +207,6 @@ def seed_and_assign(url: str, keys_file: Path, sims: dict[str, object], known: d
 
 # --- the terminal ------------------------------------------------------------------------------------------------
 
-_SEGMENTS = {  # the three text rows of a 7-segment digit
-    "0": (" _ ", "| |", "|_|"), "1": ("   ", "  |", "  |"), "2": (" _ ", " _|", "|_ "), "3": (" _ ", " _|", " _|"),
-    "4": ("   ", "|_|", "  |"), "5": (" _ ", "|_ ", " _|"), "6": (" _ ", "|_ ", "|_|"), "7": (" _ ", "  |", "  |"),
-    "8": (" _ ", "|_|", "|_|"), "9": (" _ ", "|_|", " _|"), "-": ("   ", " _ ", "   "), " ": ("   ", "   ", "   "),
-    "E": (" _ ", "|_ ", "|_ "), "r": ("   ", " _ ", "|  "), "S": (" _ ", "|_ ", " _|"), "t": ("   ", "|_ ", "|_ "),
-    "C": (" _ ", "|  ", "|_ "), "L": ("   ", "|  ", "|_ "),
-}
-
-
-def draw_display(text: str | None, dots: int = 0) -> list[str]:
-    """Three text rows drawing what a 6-digit 7-segment display shows (dark when ``text`` is None)."""
-    if text is None:
-        return ["", "   (écran éteint)", ""]
-    rows = ["", "", ""]
-    for i, char in enumerate(text[:6].ljust(6)):
-        glyph = _SEGMENTS.get(char, ("   ", " ? ", "   "))
-        point = "." if dots & (1 << (5 - i)) else " "
-        rows = [rows[0] + glyph[0] + " ", rows[1] + glyph[1] + " ", rows[2] + glyph[2] + point]
-    return rows
-
-
 def _shown(sim) -> tuple[str | None, int]:
     """(text, dots) the simulated token's display shows now; (None, 0) when it is dark."""
     text = sim.display()
@@ -238,6 +217,9 @@ class Panel:
     """The tokens' displays, redrawn in place at the bottom of a terminal."""
 
     def __init__(self, out: TextIO, tokens: list[DemoToken]) -> None:
+        from token_firmware.sim import render
+
+        self.render = render
         self.out = out
         self.tokens = tokens
         self.height = 0
@@ -250,7 +232,7 @@ class Panel:
             text, dots = _shown(token.sim)
             if text is None:
                 token.sim.press()
-            rows = draw_display(text, dots)
+            rows = self.render(text, dots)  # the simulator's own drawing of a 7-segment display
             head = f"  {token.user.login:<8} {token.serial:<10}"
             lines += [head + "  " + rows[0], " " * len(head) + "  " + rows[1], " " * len(head) + "  " + rows[2], ""]
         if lines == self.last:
