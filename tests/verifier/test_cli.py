@@ -14,26 +14,36 @@ from pathlib import Path
 
 import pytest
 
+from tests.verifier.conftest import assert_audit_clean
 from tests.verifier.test_interchange import write_pskc
-from verifier import open_store
+from verifier import db, open_store
 from verifier.cli import main
 from verifier.otp import TokenCodes
 from verifier.verification import Outcome, Verifier
 
 
 @pytest.fixture
-def admin(db_url, keys_file, capsys, monkeypatch):
-    """Run jeton-admin with --db and --keys; returns (exit status, stdout, stderr)."""
+def admin(db_url, keys_file, capsys, monkeypatch, planted):
+    """Run jeton-admin with --db and --keys; returns (exit status, stdout, stderr). What it printed and the
+    audit rows it wrote are scanned for the test's planted values at the end."""
     monkeypatch.delenv("JETON_KEYS_FILE", raising=False)
+    printed: list[str] = []
 
     def run(*args, keys=True, answer=""):
         base = ["--db", db_url] + (["--keys", str(keys_file)] if keys else [])
         monkeypatch.setattr("sys.stdin", io.StringIO(answer))
         status = main([*base, *args])
         out = capsys.readouterr()
+        printed.extend((out.out, out.err))
         return status, out.out, out.err
 
-    return run
+    yield run
+    assert not planted.find_in("\n".join(printed)), "a secret or PIN in jeton-admin's output"
+    engine = db.make_engine(db_url)
+    try:
+        assert_audit_clean(engine, planted)
+    finally:
+        engine.dispose()
 
 
 def test_init_creates_the_key_ring_and_the_database(admin, keys_file):
