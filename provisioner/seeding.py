@@ -196,9 +196,14 @@ def _provision_blank(session, records, hello: Hello, options: SeedOptions, now, 
     record, secret = _pending_record(records, hello, options)
     step.serial = record.serial
     step("pending")
-    _set_clock(session, hello, options, now)
-    step("time")
-    session.seed(record.serial, secret, record.algo, record.digits, record.period)
+    try:
+        _set_clock(session, hello, options, now)
+        step("time")
+        session.seed(record.serial, secret, record.algo, record.digits, record.period)
+    except DeviceError as exc:
+        # A definite refusal before the token took the secret: the record can be closed at once.
+        records.mark_failed(record.serial, f"{exc.verb} {exc.code}")
+        raise
     step("seed")
     try:
         if not prove_matches(session, secret, record.algo):

@@ -111,3 +111,12 @@ def test_nothing_the_cli_prints_while_seeding_holds_the_secret(cli, store_files)
                  base64.b64encode(secret).decode()):
         assert form not in printed
     assert '"serial": "JT-000001"' in run.out and "… ready" in run.err
+
+
+def test_an_unreachable_database_is_one_line_and_the_token_is_not_touched(cli, store_files):
+    token = ScriptedToken()
+    with ScriptedDevice(token) as device:
+        run = cli("seed", device.port, "--db", "postgresql://nobody@127.0.0.1:1/jeton", "--keys", store_files.keys)
+    assert run.code == 1
+    assert one_line(run) == "erreur : base des jetons : cannot reach the database (OperationalError)"
+    assert token.verbs == [] and token.state == "blank"

@@ -33,3 +33,36 @@ def test_flash_refuses_a_locked_token(cli, store_files, simulated):
     assert run.err.strip().splitlines()[-1] == (
         "erreur : la clé JT-000001 est verrouillée : effacez-la (`jeton-provision wipe`) avant de la reflasher"
     )
+
+
+@pytest.mark.slow
+def test_a_flashed_blank_token_can_be_flashed_again_in_the_other_form(cli, simulated, tmp_path):
+    board = simulated("again", blank=True)
+    assert cli("flash", board.port, timeout=120).code == 0
+    again = cli("flash", board.port, "--source", "--json", timeout=120)
+    assert again.code == 0, again.err
+    flash_dir = tmp_path / "state-again"
+    assert sorted(p.name for p in flash_dir.glob("*.mpy")) == []  # no stale .mpy left to shadow the sources
+    assert {p.name for p in flash_dir.glob("*.py")} >= {"main.py", "proto.py"}
+
+
+@pytest.mark.slow
+def test_flash_refuses_a_seeded_token_that_is_not_locked_yet(cli, store_files, simulated):
+    from provisioner.records import open_records
+    from provisioner.seeding import SeedOptions, seed_token
+    from provisioner.session import TokenSession
+
+    token = simulated("seeded")
+
+    def stop_before_lock(name, serial):
+        if name == "code":
+            raise KeyboardInterrupt  # the operator's Ctrl-C, between CODE and LOCK
+
+    with open_records(store_files.db, store_files.keys) as records, TokenSession.open(token.port) as session:
+        with pytest.raises(KeyboardInterrupt):
+            seed_token(session, records, SeedOptions(), on_step=stop_before_lock)
+    run = cli("flash", token.port)
+    assert run.code == 1
+    assert run.err.strip().splitlines()[-1] == (
+        "erreur : la clé JT-000001 est initialisée : effacez-la (`jeton-provision wipe`) avant de la reflasher"
+    )
