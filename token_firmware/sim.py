@@ -32,6 +32,18 @@ from token_firmware import DEVICE_DIR
 
 DEFAULT_HEAPSIZE = "192k"  # the RP2040's MicroPython heap is about 190 KB; tests also run at 48k
 
+# The unix port's machine module has no reset(); on a board it reboots into main.py. This extension of the
+# built-in module (MicroPython lets a .py file on the path extend it) ends the interpreter, and the
+# simulator boots main.py again, as the board would.
+_MACHINE_SHIM = """\
+import sys
+from umachine import *
+
+
+def reset():
+    sys.exit(0)
+"""
+
 
 class SimulatorError(Exception):
     """The simulated token cannot start (no interpreter, bad state directory...)."""
@@ -77,6 +89,7 @@ class SimulatedToken:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._log: IO[bytes] | None = None
+        self._shim: tempfile.TemporaryDirectory | None = None
         self.boots = 0
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -101,6 +114,8 @@ class SimulatedToken:
         self._btn_r, self._btn_w = os.pipe()
         self._disp_r, self._disp_w = os.pipe()
         self._log = tempfile.TemporaryFile(prefix="jeton-sim-")
+        self._shim = tempfile.TemporaryDirectory(prefix="jeton-sim-lib-")
+        Path(self._shim.name, "machine.py").write_text(_MACHINE_SHIM)
         self._stopping.clear()
         first = threading.Event()
         self._threads = [
@@ -141,6 +156,9 @@ class SimulatedToken:
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self._shim is not None:
+            self._shim.cleanup()
+            self._shim = None
         self._proc = None
 
     @property
@@ -209,13 +227,13 @@ class SimulatedToken:
             JETON_DISPLAY_FD=str(self._disp_w),
             JETON_BUTTON_FD=str(self._btn_r),
             JETON_CLOCK_OFFSET=repr(self.clock_offset),
-            MICROPYPATH=f"{flash}:{flash}/lib:.frozen" if self.blank else f"{DEVICE_DIR}:.frozen",
+            MICROPYPATH=f"{flash}:{flash}/lib:{self._shim.name}:.frozen" if self.blank else f"{DEVICE_DIR}:.frozen",
         )
         return env
 
     def _supervise(self, first: threading.Event) -> None:
-        # What a board does: boot main.py; when it ends, the REPL; when the REPL exits (Ctrl-D at the
-        # prompt, machine.soft_reset()), a reset, which boots main.py again.
+        # What a board does: boot main.py; when it ends, the REPL (its flash on the path); when the REPL
+        # exits (Ctrl-D at the prompt, machine.reset()), a reset, which boots main.py again.
         repl = False
         while not self._stopping.is_set():
             program = None if repl else self._program()
@@ -223,6 +241,10 @@ class SimulatedToken:
                 repl = True
                 continue
             argv = [self.micropython, "-X", f"heapsize={self.heapsize}"] + (program or [])
+            env = self._environment()
+            if repl:
+                flash = str(self.state_dir)
+                env["MICROPYPATH"] = f"{flash}:{flash}/lib:{self._shim.name}:.frozen"
             with self._lock:
                 if self._stopping.is_set():
                     break
@@ -233,7 +255,7 @@ class SimulatedToken:
                     stderr=self._master if repl else self._log,
                     pass_fds=(self._btn_r, self._disp_w),
                     cwd=self.state_dir,
-                    env=self._environment(),
+                    env=env,
                     start_new_session=True,
                 )
                 proc = self._proc
