@@ -79,10 +79,32 @@ def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args, **kwargs):
         import sqlalchemy as sa
 
-        from verifier.errors import DuplicateSerial, InvalidState, TokenNotFound, UserNotFound, VerifierError
+        from verifier.errors import (
+            ConfigurationError,
+            DuplicateSerial,
+            InvalidState,
+            KeyRingError,
+            NoKeysError,
+            SchemaError,
+            TokenNotFound,
+            UserNotFound,
+            VerifierError,
+        )
 
         try:
             return fn(*args, **kwargs)
+        except NoKeysError:
+            raise RecordError(
+                "aucun trousseau de clés : --keys FICHIER ou JETON_KEYS_FILE (`jeton-admin init` le crée)"
+            ) from None
+        except KeyRingError as exc:
+            raise RecordError(f"trousseau de clés inutilisable ({exc})") from None
+        except SchemaError:
+            raise RecordError("la base n'a pas le schéma Jeton à jour : lancez `jeton-admin init`") from None
+        except ConfigurationError as exc:
+            if "reach" in str(exc):
+                raise RecordError("base de données injoignable : vérifiez --db et le serveur") from None
+            raise RecordError(f"base des jetons : {exc}") from None
         except DuplicateSerial as exc:
             raise RecordError(f"le numéro de série {exc.serial} est déjà utilisé") from None
         except TokenNotFound as exc:

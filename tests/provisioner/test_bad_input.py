@@ -118,5 +118,22 @@ def test_an_unreachable_database_is_one_line_and_the_token_is_not_touched(cli, s
     with ScriptedDevice(token) as device:
         run = cli("seed", device.port, "--db", "postgresql://nobody@127.0.0.1:1/jeton", "--keys", store_files.keys)
     assert run.code == 1
-    assert one_line(run) == "erreur : base des jetons : cannot reach the database (OperationalError)"
+    assert one_line(run) == "erreur : base de données injoignable : vérifiez --db et le serveur"
     assert token.verbs == [] and token.state == "blank"
+
+
+def test_no_key_ring_is_one_line_saying_what_to_give(cli, store_files):
+    token = ScriptedToken()
+    with ScriptedDevice(token) as device:
+        run = cli("seed", device.port, "--db", store_files.db)
+    assert run.code == 1
+    assert one_line(run) == (
+        "erreur : aucun trousseau de clés : --keys FICHIER ou JETON_KEYS_FILE (`jeton-admin init` le crée)"
+    )
+    assert token.verbs == []
+
+
+def test_a_database_without_the_schema_says_to_run_init(cli, store_files, tmp_path):
+    run = cli("seed", "/dev/null", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "--keys", store_files.keys)
+    assert run.code == 1
+    assert one_line(run) == "erreur : la base n'a pas le schéma Jeton à jour : lancez `jeton-admin init`"
