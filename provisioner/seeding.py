@@ -152,13 +152,29 @@ def _recover(session, records, hello: Hello, options, now, step) -> SeedResult |
             )
         session.wipe(hello.serial)
         return None
+    if record.state in ("failed", "retired"):
+        session.wipe(hello.serial)  # a secret its record already gave up on (and destroyed)
+        return None
     secret = records.secret(record.serial)
     holds = prove_matches(session, secret, record.algo)
-    if record.state == "pending" and holds:
-        step("prove")
-        if hello.state == "seeded":  # still unlocked: its clock may be (re)set
-            _set_clock(session, hello, options, now)
-        _check_clock_then_code(session, record, secret, now, step)
+    if record.state == "pending":
+        if holds:
+            step("prove")
+            try:
+                if hello.state == "seeded":  # still unlocked: its clock may be (re)set
+                    _set_clock(session, hello, options, now)
+                _check_clock_then_code(session, record, secret, now, step)
+            except VerificationError:
+                holds = False
+            except ClockError:
+                if hello.state == "seeded":
+                    raise  # refused to move the clock back: the operator decides (--force)
+                holds = False  # locked with a lost clock: it can never show a right code again
+        if not holds:
+            # The token holds something other than what the record says, or cannot be completed: take it back.
+            session.wipe(hello.serial)
+            records.mark_failed(record.serial, "la clé ne pouvait pas être terminée")
+            return None
         if hello.state == "seeded":
             session.lock()
         step("lock")
@@ -166,12 +182,6 @@ def _recover(session, records, hello: Hello, options, now, step) -> SeedResult |
         records.mark_ready(record.serial, operator=options.operator, firmware=hello.firmware, clock_offset=offset)
         step("ready")
         return SeedResult(record.serial, "completed", hello.firmware, offset)
-    if record.state == "pending" or record.state == "failed":
-        # The token holds something other than what the record says (or a secret we already gave up on).
-        session.wipe(hello.serial)
-        if record.state == "pending":
-            records.mark_failed(record.serial, "la clé ne détenait pas le secret enregistré")
-        return None
     if holds and hello.state == "locked":
         return SeedResult(record.serial, "already", hello.firmware, hello.time - int(now()))
     raise TokenStateError(

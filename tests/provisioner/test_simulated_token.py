@@ -92,3 +92,33 @@ def test_wipe_refuses_a_label_that_contradicts_the_token(cli, store_files, simul
     assert run.code == 1
     assert run.err.strip() == "erreur : la clé annonce le numéro JT-000001, pas JT-000777 : rien n'a été effacé"
     assert hello(cli, token.port)["state"] == "locked"
+
+
+@pytest.mark.slow
+def test_a_locked_token_that_lost_its_clock_before_completion_is_taken_back_and_reseeded(
+    cli, store_files, simulated, tmp_path
+):
+    from provisioner.records import open_records
+    from provisioner.seeding import SeedOptions, seed_token
+    from provisioner.session import TokenSession
+
+    token = simulated("cell")
+
+    def interrupted_after_lock(name, serial):
+        if name == "lock":
+            raise KeyboardInterrupt  # the operator's Ctrl-C between LOCK and the ready record
+
+    with open_records(store_files.db, store_files.keys) as records, TokenSession.open(token.port) as session:
+        with pytest.raises(KeyboardInterrupt):
+            seed_token(session, records, SeedOptions(serial="LAB-1"), on_step=interrupted_after_lock)
+    token.__exit__(None, None, None)
+    rtc = tmp_path / "state-cell" / "rtc.txt"
+    rtc.write_text(rtc.read_text().split()[0] + " 1\n")  # the coin cell went flat in the drawer
+    back = simulated("cell")
+    assert hello(cli, back.port)["state"] == "locked" and not hello(cli, back.port)["clock_ok"]
+    run = cli("seed", back.port, "--serial", "LAB-1", *store_files.args())
+    assert run.code == 0, run.err
+    after = hello(cli, back.port)
+    assert (after["state"], after["serial"], after["clock_ok"]) == ("locked", "LAB-1", True)
+    assert tokens_in(store_files) == [("LAB-1", "ready")]  # the failed record was replaced by the new one
+    assert cli("check", back.port, *store_files.args()).code == 0
