@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -16,6 +17,19 @@ import pytest
 from tests.support import ROOT, find_micropython, require
 
 READY = "Démo prête en"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Which segments each digit lights (a top, b upper right, c lower right, d bottom, e lower left, f upper left,
+# g middle): the usual 7-segment font, written here independently of the renderer.
+DIGITS = {"abcdef": "0", "bc": "1", "abdeg": "2", "abcdg": "3", "bcfg": "4", "acdfg": "5", "acdefg": "6",
+          "abc": "7", "abcdefg": "8", "abcdfg": "9", "g": "-"}
+
+
+def _digit(rows: list[str], k: int) -> str:
+    """The character drawn in the k-th 4-column cell of three text rows ("?" when it is no digit)."""
+    top, mid, low = (row[4 * k:4 * k + 4] for row in rows)
+    lit = {"a": top[1] == "_", "f": mid[0] == "|", "g": mid[1] == "_", "b": mid[2] == "|",
+           "e": low[0] == "|", "d": low[1] == "_", "c": low[2] == "|"}
+    return DIGITS.get("".join(sorted(name for name, on in lit.items() if on)), "?")
 
 
 @dataclass
@@ -29,15 +43,41 @@ class DemoProcess:
     seen: set[tuple[int, int]] = field(default_factory=set)  # (pid, start time) of every descendant seen
     eof: bool = False
     reader: threading.Thread | None = None
+    terminal: int | None = None  # the master side of the demo's terminal, when it runs in one
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        pending = ""
+        while chunk := self._chunk():
+            pending += chunk
+            *complete, pending = pending.split("\n")
             with self.done:
-                self.lines.append(line.rstrip("\n"))
+                self.lines += [line.rstrip("\r") for line in complete]
                 self.done.notify_all()
         with self.done:
+            self.lines += [pending] if pending else []
             self.eof = True
             self.done.notify_all()
+
+    def _chunk(self) -> str:
+        if self.terminal is None:
+            return self.proc.stdout.readline()
+        try:
+            return os.read(self.terminal, 65536).decode(errors="replace")
+        except OSError:  # EIO: the demo closed its terminal
+            return ""
+
+    def panel(self, login: str) -> str | None:
+        """The digits the terminal shows now on ``login``'s token (the last drawing), read off the segments."""
+        with self.done:
+            lines = [ANSI.sub("", line) for line in self.lines]
+        heads = [i for i, line in enumerate(lines) if re.match(rf"  {login} +JT-\d{{6}}  ", line)]
+        if not heads or heads[-1] + 2 >= len(lines):
+            return None
+        first = heads[-1]
+        serial = re.match(r"  \S+ +(JT-\d{6})", lines[first]).group(1)
+        start = len(f"  {login:<8} {serial:<10}  ")  # the drawing's first column, as the demo lays it out
+        rows = [line[start:].ljust(start + 24) for line in lines[first:first + 3]]
+        return "".join(_digit(rows, k) for k in range(6))
 
     def wait_for(self, text: str, timeout: float = 60) -> str:
         """The first line containing ``text``; fails with everything printed when it does not come."""
@@ -120,14 +160,18 @@ def start_demo(tmp_path):
     require(find_micropython() is not None, "the micropython interpreter (the simulated tokens run on it)")
     started: list[DemoProcess] = []
 
-    def start(port: int, *args: str) -> DemoProcess:
+    def start(port: int, *args: str, terminal: bool = False) -> DemoProcess:
+        """With ``terminal``, the demo's stdout is a pseudo-terminal, as when a person runs it."""
         directory = tmp_path / "demo"
+        master, slave = pty.openpty() if terminal else (None, None)
         proc = subprocess.Popen(
             [sys.executable, "-m", "booklet_web.cli", "demo", "--dir", str(directory), "--port", str(port), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL, stdout=slave if terminal else subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=ROOT, start_new_session=True,
         )
-        demo = DemoProcess(proc, directory.resolve())
+        if terminal:
+            os.close(slave)
+        demo = DemoProcess(proc, directory.resolve(), terminal=master)
         demo.reader = threading.Thread(target=demo._read, daemon=True)
         demo.reader.start()
         started.append(demo)
@@ -141,5 +185,8 @@ def start_demo(tmp_path):
         for pid in processes_in(demo.directory):  # left behind by a failed test: ours, in our folder
             os.kill(pid, signal.SIGKILL)
         demo.reader.join(10)
-        demo.proc.stdout.close()
-        demo.proc.stderr.close()
+        for stream in (demo.proc.stdout, demo.proc.stderr):
+            if stream is not None:
+                stream.close()
+        if demo.terminal is not None:
+            os.close(demo.terminal)

@@ -48,8 +48,18 @@ def assert_nothing_left(demo) -> None:
     assert not leftovers, f"processes left behind by the demo: {leftovers}"
 
 
+def panel_shows(demo, login: str, code: str, timeout: float = 5) -> bool:
+    """True once the terminal's drawing of ``login``'s token shows ``code``."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if demo.panel(login) == code:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_demo, port, page):
-    demo = start_demo(port, "--fresh")
+    demo = start_demo(port, "--fresh", terminal=True)
     demo.wait_for(READY)
     demo.note_descendants()
     out = demo.output
@@ -70,6 +80,8 @@ def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_dem
         hello = token.hello()
         first = token.code()
     assert (hello.serial, hello.state) == (serials["jdupont"], "locked")
+    # The terminal draws the code the token shows (unless it changed in between: then the next check covers it).
+    assert panel_shows(demo, "jdupont", first.code) or first.left <= 5, (demo.panel("jdupont"), first.left)
 
     # Guide, part 1, step 2: identifiant and the 6 digits alone.
     page.set_default_timeout(10000)
@@ -86,6 +98,7 @@ def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_dem
     # Step 4: wait for the token's code to change, then PIN + code.
     page.get_by_text("Attendez que le code de votre clé change, puis saisissez votre PASSCODE:").wait_for()
     later = next_code(ports[0], first.step)
+    assert panel_shows(demo, "jdupont", later.code), "the terminal drawing follows the token's new code"
     page.get_by_label("Attendez que le code de votre clé change").fill(PIN + later.code)
     page.get_by_role("button", name="Valider").click()
 
@@ -128,6 +141,9 @@ def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
     demo.note_descendants()
     serials = demo.serials()
     keys = (demo.directory / "keys.json").read_bytes()
+    # Not a terminal: no drawing (the codes would land in whatever file the output goes to); scripts use CODE.
+    assert "un script les lit par CODE sur chaque PORT" in demo.output
+    assert demo.panel("jdupont") is None
     assert demo.stop(signal.SIGINT) == 0  # Ctrl-C
     assert_nothing_left(demo)
 
