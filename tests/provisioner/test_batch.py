@@ -89,3 +89,9 @@ def test_ctrl_c_lets_the_tokens_in_progress_finish_then_prints_the_summary(store
     assert "Traceback" not in err
     assert [s for _, s in tokens_in(store_files)] == ["ready", "ready"]  # nothing left pending
     assert all(d.model.state == "locked" for d in slow)
+
+
+def test_batch_with_idle_exit_stops_by_itself_when_no_token_comes(cli, store_files, tmp_path):
+    run = cli("batch", "--no-usb", "--port", str(tmp_path / "none*"), "--idle-exit", "0.5", *store_files.args())
+    assert run.code == 0, run.err
+    assert run.err.strip().splitlines()[-1] == "0 clé(s) prête(s), 0 échec(s)."

@@ -111,3 +111,17 @@ def test_ports_lists_a_token_and_a_silent_port_without_failing(cli, token):
     lines = dict(line.split("  ", 1) for line in run.out.splitlines())
     assert lines[port].startswith("-                blank")
     assert lines[silent.port] == "ne répond pas : muet"
+
+
+def test_ports_with_nothing_plugged_in_says_so(cli, tmp_path):
+    run = cli("ports", "--no-usb", "--port", str(tmp_path / "ttyACM*"))
+    assert run.code == 0 and run.out == ""
+    assert run.err.strip() == "Aucune carte MicroPython trouvée."
+
+
+def test_every_command_has_help_in_french(cli):
+    for command in ("ports", "flash", "seed", "batch", "check", "wipe", "export", "software"):
+        run = cli(command, "--help")
+        assert run.code == 0 and "Usage: jeton-provision " + command in run.out
+        assert "--help" in run.out
+    assert "Provisionner les clés Jeton" in cli("--help").out
