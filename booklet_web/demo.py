@@ -334,7 +334,8 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, a service manager, a closed terminal
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in signals}
     try:
         yield
     finally:
@@ -367,9 +368,9 @@ def run_demo(options: DemoOptions, out: TextIO, *, stop: threading.Event | None 
                     create_school(url, keys_file)
             finally:
                 sims = booting.result()
-        if stop.is_set():
+        tokens = [] if stop.is_set() else seed_and_assign(url, keys_file, sims, known)
+        if stop.is_set():  # stopped while starting: everything started is stopped below
             return
-        tokens = seed_and_assign(url, keys_file, sims, known)
         (directory / MANIFEST).write_text(json.dumps(
             {"tokens": [{"login": t.user.login, "serial": t.serial} for t in tokens]}, indent=1))
 
@@ -381,6 +382,7 @@ def run_demo(options: DemoOptions, out: TextIO, *, stop: threading.Event | None 
         server = _make_server(app, options.host, options.port)
         serving = threading.Thread(target=server.serve_forever, name="jeton-demo-http", daemon=True)
         serving.start()
+        stack.callback(server.server_close)
         stack.callback(serving.join, 10)
         stack.callback(server.shutdown)
         _say_what_to_do(out, f"http://{options.host}:{options.port}/", tokens, known is not None, directory,
@@ -391,7 +393,11 @@ def run_demo(options: DemoOptions, out: TextIO, *, stop: threading.Event | None 
                 with contextlib.suppress(OSError, ValueError):  # a token stopped by Ctrl-C before us
                     panel.refresh()
             stop.wait(0.25)
-        out.write("\nArrêt de la démo…\n")
+        _say(out, "\nArrêt de la démo…\n")
+    _say(out, "Démo arrêtée.\n")
+
+
+def _say(out: TextIO, text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP): stop all the same
+        out.write(text)
         out.flush()
-    out.write("Démo arrêtée.\n")
-    out.flush()

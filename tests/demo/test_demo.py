@@ -191,3 +191,14 @@ def test_a_busy_port_is_one_clear_line_and_nothing_is_left_running(start_demo, p
     assert err.strip().splitlines() == [f"jeton-web: impossible d'écouter sur 127.0.0.1:{port} "
                                         "(Address already in use) : essayez --port"]
     assert processes_in(demo.directory) == []
+
+
+def test_stopped_while_starting_it_leaves_nothing_running(start_demo, port):
+    demo = start_demo(port, "--fresh")
+    deadline = time.monotonic() + 30
+    while not processes_in(demo.directory) and time.monotonic() < deadline:  # the first token is booting
+        time.sleep(0.01)
+    demo.note_descendants()
+    assert demo.stop(signal.SIGTERM) == 0
+    assert READY not in demo.output
+    assert_nothing_left(demo)
