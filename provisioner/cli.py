@@ -148,14 +148,22 @@ def seed(ctx, port, serial, algo, digits, period, operator, prefix, force, timeo
 
     options = SeedOptions(serial=serial.upper() if serial else None, algo=algo, digits=int(digits),
                           period=int(period), operator=_operator(operator), force=force, prefix=prefix)
+    reserved: list[str] = []
+
     def on_step(name: str, serial: str | None) -> None:
         if name == "pending":
+            reserved.append(serial)
             say(f"Numéro {serial} réservé pour la clé de {port}.")
         elif ctx.obj["verbose"]:
             say(f"  … {name}")
 
     with _records(db_url, keys_file) as records, TokenSession.open(port, timeout=timeout) as token:
-        result = seed_token(token, records, options, on_step=on_step)
+        try:
+            result = seed_token(token, records, options, on_step=on_step)
+        except KeyboardInterrupt:
+            if reserved:
+                say(f"Interrompu : pour terminer, relancez `jeton-provision seed {port} --serial {reserved[0]}`.")
+            raise
     words = {"provisioned": "provisionnée", "completed": "terminée (reprise)", "already": "déjà provisionnée"}
     say(f"Clé {result.serial} {words[result.outcome]} — firmware {result.firmware}, "
         f"horloge {result.clock_offset:+d} s. Écrivez {result.serial} sur l'étiquette.")
@@ -338,7 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     verbose = "-v" in args or "--verbose" in args
     try:
         cli.main(args=args, prog_name="jeton-provision", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            say("Interrompu.")
+            return EXIT_INTERRUPTED
         say("Abandon : rien n'a été changé.")
         return EXIT_ERROR
     except click.ClickException as exc:

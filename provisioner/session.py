@@ -12,7 +12,7 @@ import base64
 import re
 from dataclasses import dataclass
 
-from provisioner.errors import BadReplyError
+from provisioner.errors import BadReplyError, ClockError
 from provisioner.protocol import Channel
 from provisioner.transport import Transport
 
@@ -105,7 +105,7 @@ class TokenSession:
     def set_time(self, unix: int) -> int:
         """TIME: set the token's clock (UTC Unix seconds); returns the time the token reports."""
         if not MIN_TIME <= unix <= MAX_TIME:
-            raise ValueError("time outside 2020..2099")
+            raise ClockError(f"l'heure de ce poste ({int(unix)}) est hors de 2020..2099 : corrigez-la avant tout")
         return self.channel.request("TIME", str(int(unix))).int_field("TIME", "time")
 
     def seed(self, serial: str, secret: bytes, algo: str, digits: int, period: int) -> None:

@@ -90,3 +90,31 @@ def test_an_unplug_at_every_step_converges_on_rerun(cli, store_files, token, ste
     port = token.plug()
     rerun(cli, store_files, port, "LAB-7")
     assert assert_converged(store_files, port) == "LAB-7"
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_seed_says_how_to_finish_and_the_rerun_does(cli, store_files, tmp_path):
+    import os
+    import signal
+    import time
+
+    from tests.provisioner.devices import PtyToken
+
+    token = PtyToken(tmp_path / "f", faults=frozenset({"slow"}))
+    port = token.plug()
+    try:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        seeding = subprocess.Popen([sys.executable, "-m", "provisioner.cli", "seed", port, *store_files.args()],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        deadline = time.monotonic() + 30
+        while "SEED" not in token.model.verbs and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seeding.send_signal(signal.SIGINT)
+        out, err = seeding.communicate(timeout=30)
+        assert seeding.returncode == 130, err
+        assert f"Interrompu : pour terminer, relancez `jeton-provision seed {port} --serial JT-000001`." in err
+        assert "Traceback" not in err and out == ""
+        rerun(cli, store_files, port, "JT-000001")
+        assert assert_converged(store_files, port) == "JT-000001"
+    finally:
+        token.unplug()
