@@ -140,6 +140,22 @@ def create_school(url: str, keys_file: Path) -> None:
         database.dispose()
 
 
+def upgrade_school(url: str, keys_file: Path) -> None:
+    """A resumed demo made by an older checkout: both schemas brought to head, the referential refreshed."""
+    from booklet_web import schema
+    from booklet_web.db import open_database
+    from verifier import init_store
+
+    store, _created, _revisions = init_store(url, keys_file, actor=OPERATOR)
+    store.close()
+    database = open_database(url)
+    try:
+        schema.upgrade(database.engine)
+        schema.load_referential_into(database.engine)
+    finally:
+        database.dispose()
+
+
 # --- the tokens --------------------------------------------------------------------------------------------------
 
 def _simulator_class():
@@ -364,8 +380,7 @@ def run_demo(options: DemoOptions, out: TextIO, *, stop: threading.Event | None 
         with ThreadPoolExecutor(1) as pool:  # the simulators boot while the database is made
             booting = pool.submit(start_simulators, stack, directory / TOKENS_DIR)
             try:
-                if known is None:
-                    create_school(url, keys_file)
+                (create_school if known is None else upgrade_school)(url, keys_file)
             finally:
                 sims = booting.result()
         tokens = [] if stop.is_set() else seed_and_assign(url, keys_file, sims, known)
