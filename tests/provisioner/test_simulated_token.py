@@ -122,3 +122,29 @@ def test_a_locked_token_that_lost_its_clock_before_completion_is_taken_back_and_
     assert (after["state"], after["serial"], after["clock_ok"]) == ("locked", "LAB-1", True)
     assert tokens_in(store_files) == [("LAB-1", "ready")]  # the failed record was replaced by the new one
     assert cli("check", back.port, *store_files.args()).code == 0
+
+
+@pytest.mark.slow
+def test_a_token_holding_the_secret_of_a_record_retired_meanwhile_is_wiped_and_reseeded(
+    cli, store_files, simulated
+):
+    from provisioner.records import open_records
+    from provisioner.seeding import SeedOptions, seed_token
+    from provisioner.session import TokenSession
+
+    token = simulated("retired")
+
+    def interrupted_after_seed(name, serial):
+        if name == "seed":
+            raise KeyboardInterrupt
+
+    with open_records(store_files.db, store_files.keys) as records, TokenSession.open(token.port) as session:
+        with pytest.raises(KeyboardInterrupt):
+            seed_token(session, records, SeedOptions(), on_step=interrupted_after_seed)
+    with open_store(store_files.db, store_files.keys) as store:
+        store.retire_token("JT-000001", "never resumed")  # what `jeton-admin retire` does
+    run = cli("seed", token.port, *store_files.args())
+    assert run.code == 0, run.err
+    assert run.out.strip() == "JT-000002"
+    assert tokens_in(store_files) == [("JT-000001", "retired"), ("JT-000002", "ready")]
+    assert hello(cli, token.port)["serial"] == "JT-000002"
