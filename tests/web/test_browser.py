@@ -1,8 +1,9 @@
 """End to end in Debian's chromium: the teachers' guide, whole path, on a real HTTP server.
 
-The token's code is computed with pyotp from the secret seeded into the store (the firmware simulator was not
-available when this was written); the application's clock is the test's, passed to the verifier as ``now=``,
-so "wait for the code to change" is one step of that clock. Screenshots go to docs/img/ for the guide.
+Here the token's code is computed with pyotp from the secret seeded into the store, and the application's clock
+is the test's, passed to the verifier as ``now=``: "wait for the code to change" is one step of that clock, and
+the dates on the screenshots (docs/img/, for the guide) are fixed. test_browser_simulated.py walks the same path
+with the real simulated token on the real clock.
 """
 
 from __future__ import annotations
