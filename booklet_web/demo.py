@@ -31,6 +31,7 @@ from typing import TextIO
 DB_FILE = "demo.db"
 KEYS_FILE = "keys.json"
 MANIFEST = "demo.json"
+LOCK_FILE = "demo.lock"  # also marks a folder the demo made, so the only one it may clear
 TOKENS_DIR = "tokens"
 OPERATOR = "jeton-web demo"
 
@@ -263,8 +264,13 @@ class Panel:
 
 @contextlib.contextmanager
 def _lock(directory: Path) -> Iterator[None]:
+    """Hold the demo folder: one demo at a time, and never in a folder the demo did not make (it deletes files)."""
+    lock = directory / LOCK_FILE
+    if directory.is_dir() and not lock.exists() and any(directory.iterdir()):
+        raise DemoError(f"{directory} n'est pas un dossier de démo (il contient d'autres fichiers) : "
+                        "choisissez un dossier vide ou nouveau avec --dir")
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "demo.lock", "w") as handle:
+    with open(lock, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

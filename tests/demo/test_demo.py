@@ -144,6 +144,8 @@ def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
     # Not a terminal: no drawing (the codes would land in whatever file the output goes to); scripts use CODE.
     assert "un script les lit par CODE sur chaque PORT" in demo.output
     assert demo.panel("jdupont") is None
+    for token_port in demo.ports():
+        assert read_code(token_port).code not in demo.output
     assert demo.stop(signal.SIGINT) == 0  # Ctrl-C
     assert_nothing_left(demo)
 
@@ -158,6 +160,7 @@ def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
         assert token.hello().serial == serials["adurand"]
     assert again.stop() == 0
     assert_nothing_left(again)
+    assert again.proc.stderr.read() == ""  # no request log, no warning, no traceback
 
     # --fresh: a new key ring and a new school; the old tokens' records are gone with the old database.
     fresh = start_demo(port, "--fresh")
@@ -202,3 +205,19 @@ def test_stopped_while_starting_it_leaves_nothing_running(start_demo, port):
     assert demo.stop(signal.SIGTERM) == 0
     assert READY not in demo.output
     assert_nothing_left(demo)
+
+
+def test_a_folder_the_demo_did_not_make_is_refused_and_kept(tmp_path, port):
+    folder = tmp_path / "etc-jeton"
+    folder.mkdir()
+    (folder / "keys.json").write_text("precious")
+    done = subprocess.run(
+        [sys.executable, "-m", "booklet_web.cli", "demo", "--fresh", "--dir", str(folder), "--port", str(port)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        f"jeton-web: {folder} n'est pas un dossier de démo (il contient d'autres fichiers) : "
+        "choisissez un dossier vide ou nouveau avec --dir"]
+    assert sorted(p.name for p in folder.iterdir()) == ["keys.json"]
+    assert (folder / "keys.json").read_text() == "precious"
