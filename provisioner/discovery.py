@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import glob
-import os
 from dataclasses import dataclass
 
 from serial.tools import list_ports
@@ -36,8 +35,7 @@ def candidate_ports(patterns: tuple[str, ...] = (), *, usb: bool = True) -> list
     """USB MicroPython ports (unless ``usb`` is False) and the existing paths matching ``patterns``."""
     ports = set(usb_ports()) if usb else set()
     for pattern in patterns:
-        matches = glob.glob(pattern)
-        ports.update(matches if matches else [pattern] if os.path.exists(pattern) else [])
+        ports.update(glob.glob(pattern))  # a plain path matches itself when it exists
     return sorted(ports)
 
 

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from provisioner.errors import FlashError, NoReplyError, ProvisionerError, TokenStateError, TransportError
+from provisioner.discovery import probe_port
+from provisioner.errors import FlashError, ProvisionerError, TokenStateError, TransportError
 from provisioner.session import Hello, TokenSession
 
 #: Files that must stay source, because MicroPython runs them by name at boot.
@@ -73,15 +74,6 @@ def build(files: list[Path], out_dir: Path, *, compile_mpy: bool) -> list[tuple[
     return built
 
 
-def probe(port: str, timeout: float = 1.0) -> Hello | None:
-    """HELLO on ``port`` if a Jeton firmware answers there; None for a silent or non-Jeton board."""
-    try:
-        with TokenSession.open(port, timeout=timeout) as token:
-            return token.hello()
-    except (NoReplyError, ProvisionerError):
-        return None
-
-
 def flash(port: str, *, compile_mpy: bool = True, boot_timeout: float = 15.0) -> FlashResult:
     """Deploy the firmware to ``port`` and check that HELLO then reports its version."""
     from mpremote.transport import TransportError as MpremoteError
@@ -89,7 +81,7 @@ def flash(port: str, *, compile_mpy: bool = True, boot_timeout: float = 15.0) ->
 
     from token_firmware import device_files
 
-    before = probe(port)
+    before = probe_port(port).hello  # None: stock MicroPython (or a silent board), nothing to protect
     if before is not None and before.state in ("seeded", "locked"):
         # A seeded or locked token ignores Ctrl-C (no REPL): its secret goes through WIPE first.
         word = "verrouillée" if before.state == "locked" else "initialisée"
