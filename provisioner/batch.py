@@ -105,9 +105,14 @@ class BatchRunner:
     def _one(self, port: str) -> TokenOutcome:
         start = time.monotonic()
         serial = None
+
+        def on_step(name: str, known: str | None) -> None:
+            nonlocal serial
+            serial = known
+
         try:
             with TokenSession.open(port, timeout=self.timeout) as token:
-                result = seed_token(token, self.records, self.options)
+                result = seed_token(token, self.records, self.options, on_step=on_step)
             return TokenOutcome(
                 port, result.serial, result.outcome, time.monotonic() - start,
                 firmware=result.firmware, clock_offset=result.clock_offset,

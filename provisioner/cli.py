@@ -203,7 +203,7 @@ def batch(patterns, no_usb, algo, digits, period, operator, prefix, workers, cou
                 if outcome.ok:
                     say(f"  OK    {outcome.serial:<16} {port}  {outcome.result}  {outcome.seconds:.1f} s")
                 else:
-                    say(f"  ÉCHEC {'-':<16} {port}  {outcome.error}")
+                    say(f"  ÉCHEC {outcome.serial or '-':<16} {port}  {outcome.error}")
                 emit(asdict(outcome), as_json)
             say(f"[{tally['ok']} ok, {tally['failed']} échec(s), {tally['busy']} en cours]")
 

@@ -60,6 +60,7 @@ def test_batch_takes_tokens_as_they_come_and_a_bad_one_does_not_stop_the_rest(st
     assert sorted(line["result"] for line in lines) == ["failed", "provisioned", "provisioned", "provisioned"]
     failed = next(line for line in lines if line["result"] == "failed")
     assert failed["port"].endswith("tok2") and "PROVE" in failed["error"]
+    assert f"  ÉCHEC {failed['serial']:<16} {failed['port']}" in err  # the failed record's number is shown
     assert "Résumé :" in err and "3 clé(s) prête(s), 1 échec(s)." in err
     assert "ÉCHEC" in err and err.count("  OK    ") == 3
     states = tokens_in(store_files)
