@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
@@ -121,6 +122,8 @@ def _livret_context(class_id: int, pupil_ids: list[int], competence_id: str) -> 
         "validated_count": sum((p.id, comp.id) in valid for p in chosen),
         "validated_ids": {c for (_p, c) in valid} if single else set(),
         "languages": LANGUAGES, "form": EmptyForm(),
+        # one query string for the seven compétence links (url_for per link would encode 30 ids seven times)
+        "selection_query": urlencode([("classe", klass.id)] + [("eleve", p.id) for p in chosen]),
     }
 
 
