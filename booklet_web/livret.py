@@ -61,16 +61,16 @@ class Actor:
 
 def actor_by_id(conn: sa.Connection, user_id: int) -> Actor | None:
     """The user of the verifier's ``users`` table with this id, or None."""
-    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
-    if row is None:
-        return None
-    return Actor(row.id, row.login, row.display_name or row.login, row.role)
+    return _actor(conn.execute(sa.select(users).where(users.c.id == user_id)).first())
 
 
 def actor_by_login(conn: sa.Connection, login: str) -> Actor | None:
     """The user with this login, or None."""
-    row = conn.execute(sa.select(users.c.id).where(users.c.login == login)).first()
-    return actor_by_id(conn, row.id) if row else None
+    return _actor(conn.execute(sa.select(users).where(users.c.login == login)).first())
+
+
+def _actor(row) -> Actor | None:
+    return None if row is None else Actor(row.id, row.login, row.display_name or row.login, row.role)
 
 
 def visible_classes(conn: sa.Connection, actor: Actor) -> list[sa.Row]:
