@@ -6,6 +6,8 @@ import binascii
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from provisioner.errors import DeviceError, NoReplyError, TransportError
 from provisioner.protocol import Channel, FrameError, crc_hex, decode_reply, encode_request
@@ -130,3 +132,37 @@ def test_request_ids_wrap_from_9999_to_1():
 def test_a_missing_port_is_a_transport_error_naming_it():
     with pytest.raises(TransportError, match="/dev/ttyJETON-absent"):
         Transport("/dev/ttyJETON-absent")
+
+WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-=abcdef", min_size=1, max_size=20)
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_either_decode_as_a_reply_or_are_a_frame_error(line):
+    try:
+        reply = decode_reply(line)
+    except FrameError:
+        return
+    assert 0 <= reply.request_id <= 9999
+
+
+@given(st.integers(1, 9999), st.sampled_from(["HELLO", "TIME", "SEED", "PROVE", "CODE", "LOCK", "WIPE"]),
+       st.lists(WORD, max_size=5))
+def test_every_request_we_encode_is_a_well_formed_frame(request_id, verb, args):
+    try:
+        line = encode_request(request_id, verb, *args)
+    except ValueError:
+        assert len(" ".join([str(request_id), verb, *args])) + 9 > 200
+        return
+    assert line.endswith(b"\n") and len(line) <= 201
+    body, star, crc = line[:-1].rpartition(b"*")
+    assert star and crc == crc_hex(body).encode()
+    assert body.decode().split(" ") == [str(request_id), verb, *args]
+
+
+@given(st.integers(0, 9999), st.dictionaries(st.text("abcdefghijklmnop", min_size=1, max_size=8),
+                                              st.text("ABC0123-=", max_size=10), max_size=6))
+def test_an_ok_reply_decodes_back_to_its_fields(request_id, fields):
+    body = " ".join([str(request_id), "OK", *(f"{k}={v}" for k, v in fields.items())])
+    reply = decode_reply(body.encode() + b"*" + crc_hex(body.encode()).encode())
+    assert (reply.request_id, reply.ok) == (request_id, True)
+    assert reply.fields == {k: v for k, v in fields.items()}
