@@ -47,9 +47,18 @@ def secret_key_for(keys_file: str) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole under a temporary name, then linked into place: a process starting at the same moment
+    # either wins or reads the winner's complete file, never half of one.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(os.urandom(32).hex().encode())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
     return path.read_bytes()
 
 
