@@ -2,8 +2,8 @@
 
 The token is the real firmware under MicroPython on a pty, seeded by the demo through the provisioner; the test
 reads its code exactly as a script would, by CODE on the ``PORT`` the demo printed (the provisioner's
-``TokenSession``), and the browser talks to the demo's own HTTP server. Waiting for the next code is a real wait
-(at most one 30-second step).
+``TokenSession``), reads the terminal's drawing of it off its segments, and the browser talks to the demo's own
+HTTP server. Waiting for the next code is a real wait (at most one 30-second step).
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import sqlalchemy as sa
 from provisioner.session import TokenSession
 from tests.demo.conftest import READY, alive, processes_in
 from tests.support import ROOT
-
-pytestmark = [pytest.mark.browser, pytest.mark.micropython, pytest.mark.slow]
 
 PIN = "4821"
 
@@ -58,6 +56,9 @@ def panel_shows(demo, login: str, code: str, timeout: float = 5) -> bool:
     return False
 
 
+@pytest.mark.browser
+@pytest.mark.micropython
+@pytest.mark.slow
 def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_demo, port, page):
     demo = start_demo(port, "--fresh", terminal=True)
     demo.wait_for(READY)
@@ -135,6 +136,8 @@ def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_dem
     assert_nothing_left(demo)
 
 
+@pytest.mark.micropython
+@pytest.mark.slow
 def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
     demo = start_demo(port, "--fresh")
     demo.wait_for(READY)
@@ -196,6 +199,7 @@ def test_a_busy_port_is_one_clear_line_and_nothing_is_left_running(start_demo, p
     assert processes_in(demo.directory) == []
 
 
+@pytest.mark.micropython
 def test_stopped_while_starting_it_leaves_nothing_running(start_demo, port):
     demo = start_demo(port, "--fresh")
     deadline = time.monotonic() + 30
