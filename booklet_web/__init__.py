@@ -88,7 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secret_key_for(keys_file)
 
     import verifier
-    from verifier.verification import Verifier
+    from verifier import Verifier
 
     store = verifier.open_store(app.config["JETON_DB_URL"], keys_file)
     app.extensions["jeton"] = Services(
