@@ -133,4 +133,7 @@ def _wait_for_hello(port: str, timeout: float) -> Hello:
         except ProvisionerError as exc:
             last = exc
             time.sleep(0.2)
-    raise FlashError(f"après le flash, la carte ne répond pas à HELLO ({last})")
+    raise FlashError(
+        f"après le flash, la carte ne répond pas à HELLO ({last}) : si son MicroPython est ancien "
+        "(format .mpy différent), reflashez avec --source"
+    )
