@@ -10,7 +10,7 @@ from pathlib import Path
 from hardware.docblock import HARDWARE, ROOT
 
 FIGURES_FILE = HARDWARE / "figures.csv"
-KINDS = ("datasheet", "measurement (third party)", "design value", "estimate")
+KINDS = ("datasheet", "measurement (third party)", "measurement (this project)", "design value", "estimate")
 BOARD_FILE = ROOT / "token_firmware" / "device" / "board_pico.py"
 
 
@@ -21,7 +21,7 @@ class Cited:
     value: float
     unit: str
     source: str
-    kind: str  # "datasheet", "measurement (third party)", "design value" or "estimate"
+    kind: str  # one of KINDS
 
 
 def load_figures(path: Path = FIGURES_FILE) -> dict[str, Cited]:
