@@ -70,8 +70,11 @@ class Board:
 
     def read(self):
         data = b""
-        while self._poll.poll(0) and len(data) < 64:
-            data += self._in.read(1)
+        while len(data) < 64 and self._poll.poll(0):
+            b = self._in.read(1)
+            if not b:
+                break
+            data += b
         return data
 
     def write(self, data):

@@ -1,0 +1,21 @@
+"""Boots the Pico board file on fake rp2 pins and I2C (mp/rp2/machine.py) with a seeded store in the current
+directory and a DS3231 reading 2026-01-01T00:00:12Z; answers the requests on stdin (replies on stdout,
+as over USB); writes JSON to stderr: the first pin written, all the pin traffic and the I2C traffic."""
+
+import json
+import sys
+
+import machine
+
+machine.REGS[0:7] = bytes((0x12, 0x00, 0x00, 0x04, 0x01, 0x01, 0x26))  # 00:00:12, Thursday 1 Jan 2026
+
+import app  # noqa: E402
+import board_pico  # noqa: E402
+
+board = board_pico.make()
+first = list(machine.WIRE[:1])
+token = app.App(board)  # the press that powered the board shows the code
+for _ in range(20):
+    token.tick()
+out = {"first": first, "wire": machine.WIRE, "i2c": machine.I2C_LOG}
+sys.stderr.write(json.dumps(out) + "\n")

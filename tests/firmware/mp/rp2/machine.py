@@ -1,0 +1,44 @@
+"""A stand-in for the rp2 port's machine module, for running board_pico under the unix port.
+
+Pins record every level written (``WIRE``: (gpio, level)); the I2C bus holds a DS3231's registers.
+MicroPython lets this file extend the built-in ``machine`` module because it comes first on the path.
+"""
+
+WIRE = []
+BUTTON_LEVEL = {}  # gpio -> level a read returns (default 1: released, pulled up)
+REGS = bytearray(19)
+I2C_LOG = []
+
+
+class Pin:
+    IN = 0
+    OUT = 1
+    PULL_UP = 1
+
+    def __init__(self, gpio, mode=None, pull=None, value=None):
+        self.gpio = gpio
+        self.mode = mode
+        if value is not None:
+            WIRE.append((gpio, value))
+
+    def value(self, v=None):
+        if v is None:
+            return BUTTON_LEVEL.get(self.gpio, 1)
+        WIRE.append((self.gpio, v))
+        return None
+
+
+class I2C:
+    def __init__(self, bus, sda=None, scl=None, freq=None):
+        self.bus = bus
+        self.pins = (sda.gpio, scl.gpio)
+        I2C_LOG.append(["init", bus, sda.gpio, scl.gpio])
+
+    def readfrom_mem(self, addr, reg, n):
+        I2C_LOG.append(["r", addr, reg, n])
+        return bytes(REGS[reg : reg + n])
+
+    def writeto_mem(self, addr, reg, data):
+        I2C_LOG.append(["w", addr, reg, list(data)])
+        for i, b in enumerate(data):
+            REGS[reg + i] = b

@@ -1,0 +1,55 @@
+"""The Pico board file wires the firmware to the pins of PINS: run under the unix port with a stand-in for
+the rp2 ``machine`` module (mp/rp2/machine.py) that records the pins and holds a DS3231's registers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pyotp
+import pytest
+
+from tests.firmware.helpers import DEVICE_PATH, MP_DIR, reply_lines, seed_store
+from tests.firmware.test_drivers import board_setting, decode_tm1637, shown
+from tests.golden_frames import STARTS, T, frame
+
+pytestmark = pytest.mark.micropython
+
+
+def boot_pico(micropython, flash, stdin: bytes):
+    env = dict(os.environ, MICROPYPATH=f"{MP_DIR / 'rp2'}:{DEVICE_PATH[0]}:.frozen")
+    proc = subprocess.run(
+        # the recorded pin traffic needs room; the firmware itself runs in 48k (test_protocol.py)
+        [micropython.executable, "-X", "heapsize=512k", str(MP_DIR / "pico_runner.py")],
+        input=stdin, capture_output=True, env=env, cwd=flash, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return reply_lines(proc.stdout), json.loads(proc.stderr)
+
+
+def test_power_up_holds_power_first_reads_the_ds3231_and_shows_the_code(micropython, tmp_path):
+    pins = board_setting("PINS")
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    replies, rec = boot_pico(micropython, tmp_path, frame("1 HELLO").encode() + b"\n")
+    assert rec["first"] == [[pins["power_hold"], 1]]  # the soft latch is held before anything else
+    assert replies == ["1 OK proto=1 fw=1.0.0 model=pico serial=JT-000042 state=locked clock=ok time=1767225612"]
+    assert rec["i2c"][0] == ["init", 0, pins["i2c_sda"], pins["i2c_scl"]]
+    names = {pins["tm1637_clk"]: "clk", pins["tm1637_dio"]: "dio"}
+    wire = [(names[gpio], level) for gpio, level in rec["wire"] if gpio in names][2:]  # after the idle-high init
+    text, dots, brightness = shown(decode_tm1637(wire))
+    assert text == pyotp.TOTP(STARTS["locked"]["secret_b32"]).at(T)
+    assert dots == 0b111100  # 18 s of 30 left: four points
+    assert brightness == board_setting("BRIGHTNESS")
+    assert [pins["led"], 1] in rec["wire"]
+
+
+def test_time_sets_the_ds3231_in_bcd_and_clears_its_lost_flag(micropython, tmp_path):
+    seed_store(micropython, tmp_path, STARTS["seeded"])
+    replies, rec = boot_pico(micropython, tmp_path, frame("1 TIME 1767225700").encode() + b"\n")
+    assert replies == ["1 OK time=1767225700"]
+    write = next(entry for entry in rec["i2c"] if entry[0] == "w" and entry[2] == 0)
+    assert write[1] == 0x68
+    # 2026-01-01 00:01:40, a Thursday (4): seconds, minutes, hours, weekday, date, month, year in BCD
+    assert write[3] == [0x40, 0x01, 0x00, 0x04, 0x01, 0x01, 0x26]
+    assert any(entry[0] == "w" and entry[2] == 0x0F and not entry[3][0] & 0x80 for entry in rec["i2c"])
