@@ -17,11 +17,11 @@ from tests.golden_frames import STARTS, T, frame
 pytestmark = pytest.mark.micropython
 
 
-def boot_pico(micropython, flash, stdin: bytes):
+def boot_pico(micropython, flash, stdin: bytes, *args: str):
     env = dict(os.environ, MICROPYPATH=f"{MP_DIR / 'rp2'}:{DEVICE_PATH[0]}:.frozen")
     proc = subprocess.run(
         # the recorded pin traffic needs room; the firmware itself runs in 48k (test_protocol.py)
-        [micropython.executable, "-X", "heapsize=512k", str(MP_DIR / "pico_runner.py")],
+        [micropython.executable, "-X", "heapsize=512k", str(MP_DIR / "pico_runner.py"), *args],
         input=stdin, capture_output=True, env=env, cwd=flash, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -53,3 +53,18 @@ def test_time_sets_the_ds3231_in_bcd_and_clears_its_lost_flag(micropython, tmp_p
     # 2026-01-01 00:01:40, a Thursday (4): seconds, minutes, hours, weekday, date, month, year in BCD
     assert write[3] == [0x40, 0x01, 0x00, 0x04, 0x01, 0x01, 0x26]
     assert any(entry[0] == "w" and entry[2] == 0x0F and not entry[3][0] & 0x80 for entry in rec["i2c"])
+
+
+def test_a_clock_that_does_not_answer_is_lost_and_never_gives_a_code(micropython, tmp_path):
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    stdin = b"".join(
+        frame(b).encode() + b"\n" for b in ("1 HELLO", "2 CODE", "3 PROVE 00112233445566778899aabbccddeeff")
+    )
+    replies, rec = boot_pico(micropython, tmp_path, stdin, "--no-rtc")
+    assert replies[0].endswith("state=locked clock=lost time=0")
+    assert replies[1] == "2 ERR clock"
+    assert replies[2].startswith("3 OK mac=")
+    pins = board_setting("PINS")
+    names = {pins["tm1637_clk"]: "clk", pins["tm1637_dio"]: "dio"}
+    wire = [(names[gpio], level) for gpio, level in rec["wire"] if gpio in names][2:]
+    assert shown(decode_tm1637(wire))[:2] == ("Err CL", 0)

@@ -31,11 +31,17 @@ class RtcClock:
         self.rtc = rtc
 
     def now(self):
-        y, mo, d, h, mi, s, _ = self.rtc.datetime()
+        try:
+            y, mo, d, h, mi, s, _ = self.rtc.datetime()
+        except OSError:  # no answer on the bus: lost() says so too
+            return 0
         return cal.to_unix(y, mo, d, h, mi, s)
 
     def lost(self):
-        return self.rtc.lost()
+        try:
+            return self.rtc.lost()
+        except OSError:  # a clock that does not answer cannot be trusted
+            return True
 
     def set(self, unix):
         self.rtc.set_datetime(cal.from_unix(unix))

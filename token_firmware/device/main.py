@@ -9,4 +9,16 @@ else:
 
 import app
 
-app.App(board_mod.make()).run()
+
+def boot():
+    board = board_mod.make()
+    while True:
+        try:
+            app.App(board).run()
+        except Exception:  # a bug must never end main.py: that would open the REPL
+            # KeyboardInterrupt (Ctrl-C on a blank token) and SystemExit are not Exceptions: they do end it.
+            # Nothing is printed: the serial line is the protocol's, and a message could carry data.
+            pass
+
+
+boot()

@@ -9,6 +9,9 @@ import machine
 
 machine.REGS[0:7] = bytes((0x12, 0x00, 0x00, 0x04, 0x01, 0x01, 0x26))  # 00:00:12, Thursday 1 Jan 2026
 
+if "--no-rtc" in sys.argv:
+    machine.unplug_rtc()
+
 import app  # noqa: E402
 import board_pico  # noqa: E402
 
