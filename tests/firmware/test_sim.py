@@ -16,7 +16,7 @@ import serial
 
 from tests.golden_frames import frame
 from token_firmware import DEVICE_DIR
-from token_firmware.sim import SimulatedToken, render
+from token_firmware.sim import SimulatedToken, SimulatorError, render
 
 SECRET_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 BIN = Path(sys.executable).parent
@@ -208,3 +208,20 @@ def test_render_draws_seven_segment_digits_with_points():
     rows = [r.rstrip() for r in render("12", 0b110000)]
     assert rows == ["     _", "  |  _|", "  |.|_ ."]
     assert render(None, 0)[1].strip() == "(éteint)"
+
+
+def test_an_interpreter_that_cannot_start_is_one_clear_error(tmp_path):
+    with pytest.raises(SimulatorError, match="did not start"):
+        SimulatedToken(tmp_path, micropython=str(tmp_path / "no-such-micropython")).start()
+
+
+def test_jeton_sim_errors_are_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    proc = subprocess.run(
+        [str(BIN / "jeton-sim"), "--headless", "--state", str(tmp_path / "a-file")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jeton-sim: ") and "Traceback" not in proc.stderr
