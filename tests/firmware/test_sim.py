@@ -225,3 +225,38 @@ def test_jeton_sim_errors_are_one_line(tmp_path):
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("jeton-sim: ") and "Traceback" not in proc.stderr
+
+
+def test_in_a_terminal_it_draws_the_display_and_a_key_presses_the_button(tmp_path):
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(BIN / "jeton-sim"), "--state", str(tmp_path)], stdin=slave, stdout=slave, stderr=slave, close_fds=True
+    )
+    os.close(slave)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 10) -> None:
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while marker not in seen:
+            assert time.monotonic() < end, f"never drew {marker!r}: {seen[-400:]!r}"
+            if select.select([master], [], [], 0.1)[0]:
+                seen += os.read(master, 65536)
+
+    try:
+        read_until(b"PORT /dev/pts/")
+        read_until("(éteint)".encode())
+        seen = b""
+        os.write(master, b" ")
+        read_until(b" _   _   _   _   _   _")  # six dashes, drawn in seven segments
+        os.write(master, b"q")
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert _processes_in(tmp_path) == []
