@@ -14,7 +14,7 @@ def campaign(micropython, tmp_path_factory):
     scratch = tmp_path_factory.mktemp("flash")
     out = micropython.run(script=MP_DIR / "store_runner.py", args=[str(scratch)], path=DEVICE_PATH, heapsize="1m")
     lines = [json.loads(line) for line in out.stdout.decode().splitlines()]
-    return {rec["scenario"]: rec for rec in lines[:-1]}, lines[-1]
+    return {rec["scenario"]: rec for rec in lines[:-2]}, lines[-1], lines[-2]["failed_wipe"]
 
 
 @pytest.mark.micropython
@@ -48,3 +48,11 @@ def test_a_store_file_truncated_at_any_byte_is_reported_corrupt_never_blank(camp
     assert len(found) == trunc["length"] + 1
     assert found[:-1] == ["corrupt"] * trunc["length"]
     assert found[-1] == "locked"
+
+
+@pytest.mark.micropython
+def test_a_wipe_whose_write_fails_keeps_the_token_whole_in_ram(campaign):
+    # the secret stays on flash, so the running token must keep using it, not an emptied copy
+    for ok, held in campaign[2]:
+        assert ok is False
+        assert held == ["locked", "JT-000042", "3132333435363738393031323334353637383930", "sha1", 6, 30]

@@ -79,6 +79,8 @@ class Store:
         ok = self.save("blank", "", b"", "sha1", 6, 30)
         if ok:
             self._clear()
+        else:
+            self.load()  # the write failed: the flash still holds the old state; never run on a half-cleared one
         return ok
 
 

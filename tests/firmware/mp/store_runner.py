@@ -133,7 +133,19 @@ def truncations(d):
     return {"length": len(data), "found": found}
 
 
+def failed_wipe(d):
+    """A WIPE whose write fails (the power stays on): what the running token holds afterwards."""
+    out = []
+    for budget in range(3):
+        s = prepare(d, "locked")
+        s.fs = CutFs(budget)
+        ok = s.wipe()
+        out.append([ok, snapshot(s)])
+    return {"failed_wipe": out}
+
+
 d = sys.argv[1]
 for before, action in (("blank", "seed"), ("seeded", "lock"), ("locked", "wipe"), ("seeded", "wipe")):
     print(json.dumps(scenario(d, before, action)))
+print(json.dumps(failed_wipe(d)))
 print(json.dumps(truncations(d)))
