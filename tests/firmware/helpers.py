@@ -37,21 +37,27 @@ def run_golden(micropython, flash_dir: Path, start: dict, requests: list[str], *
     return [json.loads(line) for line in lines[:-1]], lines[-1].split()[1]
 
 
-def run_firmware(micropython, flash_dir: Path, stdin: bytes, *, heapsize: str = "48k", check: bool = True):
-    """Run the real firmware entry point (main.py, host board) with ``stdin`` as its serial line.
+class Firmware:
+    """The real firmware entry point (main.py, host board) in ``directory``, run with stdin as its serial line.
 
     The firmware answers everything it reads and powers off at the end of the input.
     """
-    import subprocess
 
-    env = dict(os.environ, JETON_FLASH=str(flash_dir), MICROPYPATH=f"{DEVICE_PATH[0]}:.frozen")
-    env.pop("JETON_DISPLAY_FD", None)
-    env.pop("JETON_BUTTON_FD", None)
-    cmd = [micropython.executable, "-X", f"heapsize={heapsize}", str(DEVICE_PATH[0] / "main.py")]
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env, cwd=flash_dir, timeout=120)
-    if check:
-        assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    return proc
+    def __init__(self, micropython, directory: Path):
+        self.micropython = micropython
+        self.directory = directory
+
+    def run(self, flash_dir: Path, stdin: bytes, *, heapsize: str = "48k", check: bool = True):
+        import subprocess
+
+        env = dict(os.environ, JETON_FLASH=str(flash_dir), MICROPYPATH=f"{self.directory}:.frozen")
+        env.pop("JETON_DISPLAY_FD", None)
+        env.pop("JETON_BUTTON_FD", None)
+        cmd = [self.micropython.executable, "-X", f"heapsize={heapsize}", str(self.directory / "main.py")]
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env, cwd=flash_dir, timeout=120)
+        if check:
+            assert proc.returncode == 0, (proc.stdout + proc.stderr).decode(errors="replace")[-3000:]
+        return proc
 
 
 def seed_store(micropython, flash_dir: Path, start: dict) -> None:

@@ -80,3 +80,18 @@ def test_the_display_follows_the_state_changes_made_over_serial(micropython, tmp
     ticks = run_app(micropython, tmp_path, STARTS["blank"], [["press"], ["send", seed], ["tick"]])
     assert ticks[1][1] == "------"
     assert ticks[-1][1] == code_at(STARTS["seeded"], T)
+
+
+@pytest.mark.micropython
+def test_a_clock_reading_before_2020_counts_as_lost_even_without_the_flag(micropython, tmp_path):
+    # e.g. a DS3231 back at 2000-01-01 after a cell swap, its flag cleared by hand: its time cannot be right
+    start = dict(STARTS["locked"], time=946684800)
+    ticks = run_app(
+        micropython, tmp_path, start, [["press"], ["send", frame("1 HELLO")], ["send", frame("2 CODE")]]
+    )  # fmt: skip
+    assert {t[1] for t in ticks[1:]} == {"Err CL"}
+    replies = [r.split("*")[0] for t in ticks for r in t[5]]
+    assert replies == [
+        "1 OK proto=1 fw=1.0.0 model=fake serial=JT-000042 state=locked clock=lost time=946684800",
+        "2 ERR clock",
+    ]

@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from tests.firmware.helpers import reply_lines, run_firmware, seed_store
+from tests.firmware.helpers import reply_lines, seed_store
 from tests.golden_frames import GOLDEN_FRAMES, RFC_SHA1_KEY, STARTS
 
 VERBS = ["HELLO", "TIME", "SEED", "PROVE", "CODE", "LOCK", "WIPE", "hello", "SEEDS", "", "WIPE\x00"]
@@ -84,12 +84,12 @@ def fuzz_input(seed: int, n: int, state: str) -> tuple[bytes, int]:
 @pytest.mark.micropython
 @pytest.mark.slow
 @pytest.mark.parametrize(("state", "seed", "count"), [("locked", 1, 6000), ("seeded", 2, 4500)])
-def test_random_and_mutated_frames_change_nothing_and_leak_nothing(micropython, tmp_path, state, seed, count):
+def test_random_and_mutated_frames_change_nothing_and_leak_nothing(micropython, firmware, tmp_path, state, seed, count):
     seed_store(micropython, tmp_path, STARTS[state])
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     data, lines = fuzz_input(seed, count, state)
     hello = _frame(b"9999 HELLO") + b"\n"
-    proc = run_firmware(micropython, tmp_path, data + hello)  # 48 KB heap
+    proc = firmware.run(tmp_path, data + hello)  # 48 KB heap
     replies = reply_lines(proc.stdout)
     assert len(replies) == data.count(b"\n") + 1  # one reply per line, nothing else, no crash
     assert replies[-1].startswith("9999 OK proto=1 fw=")

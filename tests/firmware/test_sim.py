@@ -76,7 +76,7 @@ def _processes_in(directory: Path) -> list[int]:
 
 
 def test_seed_then_press_shows_the_code_the_host_computes(tmp_path):
-    with SimulatedToken(tmp_path / "tok", heapsize="48k") as token:
+    with SimulatedToken(tmp_path / "tok") as token:
         host = Host(token.port)
         assert host.ask("HELLO").startswith("OK proto=1 fw=1.0.0 model=host serial=- state=blank clock=ok")
         assert token.display() is None

@@ -45,7 +45,7 @@ class App:
             return ERR_STORE, 0
         if st == "blank":
             return BLANK, 0
-        if self.board.clock.lost():
+        if not self.proto.clock_ok():
             return ERR_CLOCK, 0
         code, step, left = self.proto.code_now()
         period = self.store.period

@@ -85,10 +85,14 @@ class Protocol:
     def _now(self):
         return int(self.clock.now())
 
+    def clock_ok(self):
+        """False when the clock lost power, or reads a time outside 2020..2099 (it cannot be right)."""
+        return not self.clock.lost() and TIME_MIN <= self._now() <= TIME_MAX
+
     def _hello(self, args, st):
         serial = self.store.serial if st in ("seeded", "locked") else "-"
         return "proto=%d fw=%s model=%s serial=%s state=%s clock=%s time=%d" % (
-            PROTO, FW, self.model, serial, st, "lost" if self.clock.lost() else "ok", self._now())
+            PROTO, FW, self.model, serial, st, "ok" if self.clock_ok() else "lost", self._now())
 
     def _time(self, args, st):
         t = args[0]
@@ -144,7 +148,7 @@ class Protocol:
     def _code(self, args, st):
         if st not in ("seeded", "locked"):
             raise Reject("state")
-        if self.clock.lost():
+        if not self.clock_ok():
             raise Reject("clock")
         code, step, left = self.code_now()
         return "code=%s step=%d left=%d" % (code, step, left)
