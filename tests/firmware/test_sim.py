@@ -260,3 +260,19 @@ def test_in_a_terminal_it_draws_the_display_and_a_key_presses_the_button(tmp_pat
             proc.wait()
         os.close(master)
     assert _processes_in(tmp_path) == []
+
+
+def test_a_flat_clock_cell_shows_err_cl_until_time_is_set(tmp_path):
+    (tmp_path / "rtc.txt").write_text("0 1\n")  # the simulated DS3231's oscillator-stop flag
+    with SimulatedToken(tmp_path) as token:
+        host = Host(token.port)
+        assert host.ask(f"SEED JT-000042 {SECRET_B32} sha1 6 30") == "OK state=seeded"
+        assert "clock=lost" in host.ask("HELLO")
+        assert host.ask("CODE") == "ERR clock"
+        token.press()
+        assert token.wait_display(lambda d: d is not None) == "Err CL"
+        assert host.ask(f"TIME {int(time.time())}").startswith("OK time=")
+        assert "clock=ok" in host.ask("HELLO")
+        assert token.wait_display(lambda d: d is not None and d.isdigit()).isdigit()
+        host.close()
+    assert (tmp_path / "rtc.txt").read_text().split()[1] == "0"

@@ -59,11 +59,6 @@ class HostClock:
         self._lost = False
         self._save()
 
-    def lose(self):
-        """What a flat clock cell does: the time goes on but is flagged as untrustworthy."""
-        self._lost = True
-        self._save()
-
     def _save(self):
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
