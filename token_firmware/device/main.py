@@ -2,6 +2,7 @@
 
 import gc
 import sys
+import time
 
 # Compiling a .py source at import needs a free block of a few KB, so on a small heap (the firmware is
 # tested at 48 KB) the board goes first, then the app, with a collection after each.
@@ -24,6 +25,7 @@ def boot():
             # KeyboardInterrupt (Ctrl-C on a blank token) and SystemExit are not Exceptions: they do end it.
             # Nothing is printed: the serial line is the protocol's, and a message could carry data.
             gc.collect()
+            time.sleep(0.1)  # a fault that repeats at once must not spin the CPU
 
 
 boot()
