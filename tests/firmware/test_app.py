@@ -11,7 +11,7 @@ import pytest
 from tests.firmware.helpers import DEVICE_PATH, MP_DIR
 from tests.golden_frames import STARTS, T, frame
 
-DISPLAY_S = 20  # app.DISPLAY_MS
+MIN_SHOW_S, AFTER_S = 10, 5  # app.MIN_SHOW_MS, app.AFTER_MS
 
 
 def run_app(micropython, tmp_path, start: dict, steps: list) -> list[list]:
@@ -20,20 +20,28 @@ def run_app(micropython, tmp_path, start: dict, steps: list) -> list[list]:
     return [json.loads(line) for line in out.stdout.decode().splitlines()]
 
 
+def run_sleeping(micropython, tmp_path, start: dict, presses: list[int], until_ms: int, phase_ms: int = 0) -> dict:
+    """The real loop (a pass, then board.sleep) on a fake board whose sleeps move its time (mp/sleep_runner.py)."""
+    job = {"dir": str(tmp_path), "start": start, "presses": presses, "until_ms": until_ms, "phase_ms": phase_ms}
+    out = micropython.run(script=MP_DIR / "sleep_runner.py", path=DEVICE_PATH, stdin=json.dumps(job).encode(),
+                          heapsize="256k")
+    return json.loads(out.stdout)
+
+
 def code_at(start: dict, t: int) -> str:
     return pyotp.TOTP(start["secret_b32"], digits=start["digits"], interval=start["period"]).at(t)
 
 
 @pytest.mark.micropython
 def test_a_press_shows_the_code_with_a_countdown_then_rolls_over_then_goes_dark(micropython, tmp_path):
-    start = STARTS["locked"]
-    ticks = run_app(micropython, tmp_path, start, [["press"], ["advance", DISPLAY_S + 3]])
+    start = STARTS["locked"]  # 18 s left in the step at T: the code rolls over 18 s after the press
+    ticks = run_app(micropython, tmp_path, start, [["press"], ["advance", 18 + AFTER_S + 3]])
     assert ticks[0][1] is None and not ticks[0][3]  # nothing shown before the press
     pressed = ticks[1]
     assert pressed[1] == code_at(start, T) and pressed[3] is True
     for ms, text, dots, held, _, _ in ticks[1:]:
         seconds = ms // 1000
-        if seconds < DISPLAY_S:
+        if seconds < 18 + AFTER_S:
             now = T + seconds
             left = 30 - now % 30
             assert text == code_at(start, now), seconds
@@ -44,6 +52,47 @@ def test_a_press_shows_the_code_with_a_countdown_then_rolls_over_then_goes_dark(
             assert text is None and not held, seconds
     shown = {t[1] for t in ticks[1:] if t[1]}
     assert shown == {code_at(start, T), code_at(start, T + 30)}  # rolled over at the boundary, 18 s in
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize(("seconds_left", "phase_ms"), [(30, 0), (18, 400), (9, 999), (3, 500), (1, 700)])
+def test_every_press_shows_the_code_change_then_the_new_code_for_a_while(micropython, tmp_path, seconds_left,
+                                                                          phase_ms):
+    # The teachers' first-use step: "wait until the code on your token changes". One press always shows it.
+    start = dict(STARTS["locked"], time=T - T % 30 + 30 - seconds_left)
+    run = run_sleeping(micropython, tmp_path, start, [0], 60000, phase_ms)
+    codes = [(ms, text) for ms, text in run["shows"] if text is not None]
+    first, new = code_at(start, start["time"]), code_at(start, start["time"] + seconds_left)
+    assert codes[0] == (0, first)
+    roll_ms = seconds_left * 1000 - phase_ms  # when the clock reaches the next step
+    rolled = next(ms for ms, text in codes if text == new)
+    assert roll_ms <= rolled <= roll_ms + 250  # within one wake-up of the change, never before it
+    assert all(text == first for ms, text in codes if ms < rolled)
+    released = [ms for what, ms in run["holds"] if what == "release"]
+    assert len(released) == 1
+    assert released[0] == max(MIN_SHOW_S * 1000, rolled + AFTER_S * 1000)
+    assert run["shows"][-1] == [released[0], None]  # dark when the power goes
+
+
+@pytest.mark.micropython
+def test_the_loop_sleeps_between_updates_instead_of_busy_waiting(micropython, tmp_path):
+    run = run_sleeping(micropython, tmp_path, STARTS["locked"], [0], 30000, 300)
+    # simulated time moves only by the loop's sleeps: every millisecond of the 30 s was slept
+    assert sum(run["sleeps"]) >= 30000 and all(0 <= ms <= 250 for ms in run["sleeps"][: run["passes"]])
+    held_passes = run["holds"][1][1] // 250 + 1
+    # while shown, the clock and the HMAC are looked at only around a change, not on every wake-up
+    assert run["clock_reads"] < held_passes
+    assert len([s for s in run["shows"] if s[1]]) <= 8
+
+
+@pytest.mark.micropython
+def test_a_second_press_keeps_the_code_shown_until_it_rolls_over_again(micropython, tmp_path):
+    start = STARTS["locked"]  # rolls over at 18 s; a press at 21 s waits for the next roll-over at 48 s
+    run = run_sleeping(micropython, tmp_path, start, [0, 21000], 70000)
+    released = [ms for what, ms in run["holds"] if what == "release"]
+    assert released == [48000 + AFTER_S * 1000]
+    assert {text for _, text in run["shows"] if text} == {code_at(start, T), code_at(start, T + 30),
+                                                          code_at(start, T + 60)}
 
 
 @pytest.mark.micropython

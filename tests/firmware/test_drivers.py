@@ -15,7 +15,7 @@ from token_firmware import DEVICE_DIR
 LETTERS = {
     "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg", "5": "acdfg", "6": "acdefg",
     "7": "abc", "8": "abcdefg", "9": "abcdfg", "-": "g", " ": "", "E": "adefg", "r": "eg", "C": "adef",
-    "L": "def", "t": "defg",
+    "L": "def", "t": "defg", "F": "aefg",
 }  # fmt: skip
 BY_SEGMENTS = {sum(1 << "abcdefg".index(x) for x in segs): ch for ch, segs in LETTERS.items()}
 
@@ -127,7 +127,8 @@ def test_ds3231_reads_a_12_hour_clock_as_24_hour_time(traffic):
 
 def test_pico_board_file_pins_are_a_plain_literal():
     assert board_setting("PINS") == {
-        "tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "led": 25,
+        "tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "vbus_sense": 24,
+        "led": 25,
     }  # fmt: skip
     order = board_setting("DIGIT_ORDER")
     assert sorted(order) == list(range(6))

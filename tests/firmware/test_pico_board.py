@@ -41,7 +41,41 @@ def test_power_up_holds_power_first_reads_the_ds3231_and_shows_the_code(micropyt
     assert text == pyotp.TOTP(STARTS["locked"]["secret_b32"]).at(T)
     assert dots == 0b111100  # 18 s of 30 left: four points
     assert brightness == board_setting("BRIGHTNESS")
-    assert [pins["led"], 1] in rec["wire"]
+    assert [pins["led"], 1] not in rec["wire"]  # the on-board LED stays off (LED_WHILE_HELD = False)
+    assert board_setting("LED_WHILE_HELD") is False
+    assert rec["lightsleeps"] == []  # VBUS is high: on USB the board never lightsleeps (the serial line would drop)
+
+
+def tm1637_text(rec, pins, since=0):
+    names = {pins["tm1637_clk"]: "clk", pins["tm1637_dio"]: "dio"}
+    wire = [(names[gpio], level) for gpio, level in rec["wire"][since:] if gpio in names]
+    return shown(decode_tm1637(wire))
+
+
+def test_on_battery_it_lightsleeps_between_updates_keeping_the_power_held(micropython, tmp_path):
+    pins = board_setting("PINS")
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    _, rec = boot_pico(micropython, tmp_path, b"", "--battery")
+    assert len(rec["lightsleeps"]) == 20  # one after each pass of the loop
+    for ms, levels in rec["lightsleeps"]:
+        assert 0 < ms <= 250
+        assert dict(levels)[pins["power_hold"]] == 1  # the soft latch stays held through every sleep
+    assert tm1637_text(rec, pins, 2)[0] == pyotp.TOTP(STARTS["locked"]["secret_b32"]).at(T)
+
+
+def test_repeated_faults_show_the_fault_glyph_then_release_the_power(micropython, tmp_path):
+    pins = board_setting("PINS")
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    _, rec = boot_pico(micropython, tmp_path, b"", "--fault", "--battery")
+    hold = [(i, level) for i, (gpio, level) in enumerate(rec["wire"]) if gpio == pins["power_hold"]]
+    assert hold[0] == (0, 1)
+    releases = [i for i, level in hold if level == 0]
+    assert len(rec["pauses"]) == 3  # three faults, a pause after each
+    before_last = rec["pauses"][1][1]  # the wire as it was after the second fault's pause
+    assert releases and all(i >= before_last for i in releases)  # held through the first two faults only
+    assert releases[-1] == len(rec["wire"]) - 1  # the last thing the firmware did was to let go
+    text, dots, _ = tm1637_text(rec, pins, before_last)
+    assert (text, dots) == ("Err FL", 0)
 
 
 def test_time_sets_the_ds3231_in_bcd_and_clears_its_lost_flag(micropython, tmp_path):

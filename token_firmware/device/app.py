@@ -1,19 +1,36 @@
 """The token's main loop: serve the serial protocol, show the code on a press, release the power hold.
 
 Everything the loop touches comes from a board object (board_pico or board_host), so the same code runs
-on the Pico and in the simulator.
+on the Pico and in the simulator. Between two display updates the loop sleeps through ``board.sleep(ms)``
+(on the Pico a lightsleep while on battery: the TM1637 keeps showing the digits by itself).
+
+How long a press keeps the code shown (docs/firmware.md has the reasoning and the battery numbers): at least
+``MIN_SHOW_MS``, and always until the code has changed once and the new code has been shown ``AFTER_MS``, so a
+teacher at the first-use step ("wait until the code on your token changes") sees the change on one press.
 """
+
+import gc
 
 import proto
 import store
 
-DISPLAY_MS = 20000  # how long a press keeps the code shown (and the power held)
-WAIT_MS = 100  # longest sleep between two looks at the serial line, the button and the clock
+MIN_SHOW_MS = 10000  # a press shows the code at least this long (and holds the power)
+AFTER_MS = 5000  # ... and until the code has rolled over once and the new code has been shown this long
+SLEEP_MAX_MS = 250  # longest sleep while shown: a press (stretched by C1, see docs/hardware.md) is not missed
+IDLE_MS = 100  # sleep between two looks at the serial line and the button while nothing is shown
 HALF_MS = 2000  # an 8-digit code alternates its two halves on the 6-digit display
+MAX_FAULTS = 3  # after this many faults a battery token shows ERR_FAULT briefly and lets go of the power
+FAULT_SHOW_MS = 2000
+FAULT_PAUSE_MS = 1000
 
 BLANK = "------"
 ERR_STORE = "Err St"
 ERR_CLOCK = "Err CL"
+ERR_FAULT = "Err FL"
+
+
+def _lit(left, period):
+    return (left * 6 + period - 1) // period
 
 
 class App:
@@ -22,8 +39,11 @@ class App:
         self.store = store.Store(board.flash_dir)
         self.store.load()
         self.proto = proto.Protocol(self.store, board.clock, board.MODEL, self._changed)
-        self.awake_until = None
+        self.awake_until = None  # ticks_ms at which the display may go dark (None: nothing shown)
+        self.wait_roll = False  # the code has not rolled over since the press: keep showing until it has
+        self.step = None  # the step of the code shown
         self.shown = None
+        self.due = 0  # ticks_ms of the next display update
         self._changed()
         if board.PRESS_AT_BOOT:
             self.press()
@@ -35,49 +55,123 @@ class App:
 
     def press(self):
         self.board.hold()
-        self.awake_until = self.board.ticks_add(self.board.ticks_ms(), DISPLAY_MS)
+        self.awake_until = self.board.ticks_add(self.board.ticks_ms(), MIN_SHOW_MS)
+        self.wait_roll = True
+        self.step = None
         self.shown = None
 
     def screen(self, now_ms):
-        """(text, dots) to show now: the code and its countdown, dashes, or an error glyph."""
+        """(text, dots, step, ms to the next change) to show now: the code and its countdown, or a glyph.
+
+        ``step`` is None for dashes and error glyphs (they never roll over); the next change is a guess from
+        the clock's whole seconds, so the loop looks again at each wake-up from a second before it.
+        """
         st = self.store.state
         if st == "corrupt":
-            return ERR_STORE, 0
+            return ERR_STORE, 0, None, None
         if st == "blank":
-            return BLANK, 0
+            return BLANK, 0, None, None
         if not self.proto.clock_ok():
-            return ERR_CLOCK, 0
+            return ERR_CLOCK, 0, None, None
         code, step, left = self.proto.code_now()
         period = self.store.period
-        lit = (left * 6 + period - 1) // period
+        lit = _lit(left, period)
         dots = ((1 << lit) - 1) << (6 - lit)
+        secs = 1
+        while secs < left and _lit(left - secs, period) == lit:
+            secs += 1
+        nxt = (secs - 1) * 1000  # from a second early: where the clock is within its second is unknown
+        if nxt < SLEEP_MAX_MS:
+            nxt = SLEEP_MAX_MS  # the change is within a second: look again at each wake-up
         if len(code) == 8:
-            code = code[:4] + "  " if (now_ms // HALF_MS) % 2 == 0 else "  " + code[4:]
-        return code, dots
+            half = (now_ms // HALF_MS) % 2
+            code = code[:4] + "  " if half == 0 else "  " + code[4:]
+            nxt = min(nxt, HALF_MS - now_ms % HALF_MS)
+        return code, dots, step, nxt
 
     def tick(self):
-        """One pass of the loop, without waiting."""
+        """One pass of the loop, without waiting: serial, button, and the display when an update is due."""
         b = self.board
         data = b.read()
         if data:
             for reply in self.proto.feed(data):
                 b.write(reply)
+                self.shown = None  # a request (TIME, SEED, WIPE ...) may change what is shown: look again
         if b.pressed():
             self.press()
+        if self.awake_until is None:
+            return
         now = b.ticks_ms()
-        if self.awake_until is not None:
-            if b.ticks_diff(self.awake_until, now) <= 0:
-                self.awake_until = None
-                self.shown = None
-                b.display.off()
-                b.release()
-            else:
-                scr = self.screen(now)
-                if scr != self.shown:
-                    self.shown = scr
-                    b.display.show(scr[0], scr[1])
+        if self.shown is None or b.ticks_diff(now, self.due) >= 0:
+            text, dots, step, nxt = self.screen(now)
+            if step is None:
+                self.wait_roll = False
+            elif self.step is not None and step != self.step and self.wait_roll:
+                self.wait_roll = False
+                later = b.ticks_add(now, AFTER_MS)
+                if b.ticks_diff(later, self.awake_until) > 0:
+                    self.awake_until = later
+            self.step = step
+            self.due = b.ticks_add(now, nxt if nxt is not None else MIN_SHOW_MS)
+            if self.shown is None or text != self.shown[0] or dots != self.shown[1]:
+                self.shown = (text, dots)
+                b.display.show(text, dots)
+        if not self.wait_roll and b.ticks_diff(self.awake_until, now) <= 0:
+            self.awake_until = None
+            self.shown = None
+            b.display.off()
+            b.release()
+
+    def sleep_ms(self):
+        """How long the loop may sleep now: until the next display update or the end of the display."""
+        if self.awake_until is None:
+            return IDLE_MS
+        b = self.board
+        now = b.ticks_ms()
+        ms = SLEEP_MAX_MS
+        left = b.ticks_diff(self.due, now)
+        if left < ms:
+            ms = left
+        if not self.wait_roll:
+            left = b.ticks_diff(self.awake_until, now)
+            if left < ms:
+                ms = left
+        return ms if ms > 0 else 0
+
+    def step_loop(self):
+        """One pass and the sleep after it (run() repeats this)."""
+        self.tick()
+        self.board.sleep(self.sleep_ms())
 
     def run(self):
         while True:
-            self.board.wait(WAIT_MS)
-            self.tick()
+            self.step_loop()
+
+
+def fault(board_mod, board):
+    """Show the fault glyph briefly, blank the display and release the power hold (board may be None)."""
+    board_mod.give_up(board, ERR_FAULT, FAULT_SHOW_MS)
+
+
+def main(board_mod, sleep_ms):
+    """Run the token forever; a fault restarts the loop, and repeated faults let go of the power.
+
+    A bug must never end main.py (that would open the REPL). KeyboardInterrupt (Ctrl-C on a blank token) and
+    SystemExit are not Exceptions: they do end it. Nothing is printed: the serial line is the protocol's, and
+    a message could carry data. After MAX_FAULTS faults the token shows ERR_FAULT and releases the power
+    hold, so a battery token switches off instead of restarting until its cells are flat; on USB it keeps
+    trying, more slowly, and the glyph comes back after each further fault.
+    """
+    board = None
+    faults = 0
+    while True:
+        try:
+            if board is None:
+                board = board_mod.make()
+            App(board).run()
+        except Exception:
+            faults += 1
+            gc.collect()
+            if faults >= MAX_FAULTS:
+                fault(board_mod, board)
+            sleep_ms(FAULT_PAUSE_MS)  # a fault that repeats at once must not spin the CPU

@@ -115,8 +115,10 @@ class Board:
         self.ticks_diff = time.ticks_diff
         self.ticks_add = time.ticks_add
 
-    def wait(self, ms):
-        self._poll.poll(ms)
+    def sleep(self, ms):
+        """A plain sleep that a byte on the serial line or a press ends early (no lightsleep on a host)."""
+        if ms > 0:
+            self._poll.poll(ms)
 
     def read(self):
         if self._eof:
@@ -160,3 +162,13 @@ class Board:
 
 def make():
     return Board()
+
+
+def give_up(board, text, ms):
+    """After repeated faults: show ``text`` for ``ms``, blank the display, release the power hold."""
+    if board is None:
+        return
+    board.display.show(text, 0)
+    time.sleep_ms(ms)
+    board.display.off()
+    board.release()

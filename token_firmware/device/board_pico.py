@@ -9,18 +9,23 @@ import time
 
 import cal
 import ds3231
+import machine
 import micropython
 import tm1637
 from machine import I2C, Pin
 
 MODEL = "pico"
 PRESS_AT_BOOT = True  # the press that powered the board through the soft latch is the first press
-PINS = {"tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "led": 25}
+PINS = {"tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "vbus_sense": 24,
+        "led": 25}
 I2C_BUS = 0
 I2C_FREQ = 400000
 # Position on the module's shift register of each displayed digit, left to right (common 6-digit modules).
 DIGIT_ORDER = (2, 1, 0, 5, 4, 3)
-BRIGHTNESS = 4
+# TM1637 level 0..7 (1/16 .. 14/16 duty): the dimmest, readable indoors on a red module; the battery budget
+# (hardware/battery.py) reads it. Raise it to 1 or 2 if your module is hard to read, and run `make battery`.
+BRIGHTNESS = 0
+LED_WHILE_HELD = False  # the on-board LED costs about 2 mA; True lights it while the power is held (bring-up)
 DEBOUNCE_MS = 30
 
 
@@ -57,6 +62,7 @@ class Board:
 
         self.power = Pin(PINS["power_hold"], Pin.OUT, value=1)  # hold power first of all
         self.led = Pin(PINS["led"], Pin.OUT, value=0)
+        self.vbus = Pin(PINS["vbus_sense"], Pin.IN)  # high while USB powers the board (Pico datasheet: GP24)
         self.button = Pin(PINS["button"], Pin.IN, Pin.PULL_UP)
         self.display = tm1637.TM1637(
             Pin(PINS["tm1637_clk"], Pin.OUT), Pin(PINS["tm1637_dio"], Pin.OUT), 6, DIGIT_ORDER, BRIGHTNESS)
@@ -71,8 +77,20 @@ class Board:
         self.ticks_diff = time.ticks_diff
         self.ticks_add = time.ticks_add
 
-    def wait(self, ms):
-        self._poll.poll(min(ms, 20))  # short, so that a quick press is not missed
+    def sleep(self, ms):
+        """Sleep ``ms`` between two passes of the loop.
+
+        On battery: machine.lightsleep, the CPU and most clocks stopped; the chip stays powered, so every GPIO
+        keeps its level (the power hold, the TM1637 lines) and the TM1637 keeps showing the digits by itself.
+        On USB (VBUS high on GP24): never lightsleep, which stops the USB clock and drops the CDC serial line;
+        a short poll of the serial line instead, so that a quick press is not missed either.
+        """
+        if ms <= 0:
+            return
+        if self.vbus.value():
+            self._poll.poll(min(ms, 20))
+        else:
+            machine.lightsleep(ms)
 
     def read(self):
         data = b""
@@ -96,7 +114,8 @@ class Board:
 
     def hold(self):
         self.power.value(1)
-        self.led.value(1)
+        if LED_WHILE_HELD:
+            self.led.value(1)
 
     def release(self):
         self.led.value(0)
@@ -108,3 +127,20 @@ class Board:
 
 def make():
     return Board()
+
+
+def give_up(board, text, ms):
+    """After repeated faults: show ``text`` for ``ms``, blank the display, release the power hold.
+
+    ``board`` is None when the board itself could not be set up: the pins are then driven directly.
+    """
+    try:
+        display = board.display if board is not None else tm1637.TM1637(
+            Pin(PINS["tm1637_clk"], Pin.OUT), Pin(PINS["tm1637_dio"], Pin.OUT), 6, DIGIT_ORDER, BRIGHTNESS)
+        display.show(text, 0)
+        time.sleep_ms(ms)
+        display.off()
+    except Exception:  # noqa: S110 - the power must be released whatever the display does
+        pass
+    Pin(PINS["led"], Pin.OUT, value=0)
+    Pin(PINS["power_hold"], Pin.OUT, value=0)  # on battery the token switches off here

@@ -1,4 +1,5 @@
-"""Boot: pick the board this runs on and start the token's loop."""
+"""Boot: pick the board this runs on and start the token's loop (app.main: faults restart it, and repeated
+faults let go of the power hold)."""
 
 import gc
 import sys
@@ -14,18 +15,4 @@ gc.collect()
 import app  # noqa: E402
 
 gc.collect()
-
-
-def boot():
-    board = board_mod.make()
-    while True:
-        try:
-            app.App(board).run()
-        except Exception:  # a bug must never end main.py: that would open the REPL
-            # KeyboardInterrupt (Ctrl-C on a blank token) and SystemExit are not Exceptions: they do end it.
-            # Nothing is printed: the serial line is the protocol's, and a message could carry data.
-            gc.collect()
-            time.sleep(0.1)  # a fault that repeats at once must not spin the CPU
-
-
-boot()
+app.main(board_mod, time.sleep_ms)

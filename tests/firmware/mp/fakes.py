@@ -55,6 +55,11 @@ class FakeBoard:
         self.held = False
         self.holds = []
         self.ctrl_c = None
+        self.sleeps = []
+        self.follow = False
+        self.t0 = clock.t
+        self.phase_ms = 0
+        self.reads = 0
 
     def ticks_ms(self):
         return self.ms
@@ -65,10 +70,15 @@ class FakeBoard:
     def ticks_diff(self, a, b):
         return a - b
 
-    def wait(self, ms):
-        pass
+    def sleep(self, ms):
+        """Records each sleep; with ``follow`` set, the milliseconds and the clock move by it (a sleeping token)."""
+        self.sleeps.append(ms)
+        if self.follow:
+            self.ms += ms
+            self.clock.t = self.t0 + (self.ms + self.phase_ms) // 1000
 
     def read(self):
+        self.reads += 1
         data = self.inbox[:64]
         self.inbox = self.inbox[64:]
         return data

@@ -5,7 +5,8 @@ MicroPython lets this file extend the built-in ``machine`` module because it com
 """
 
 WIRE = []
-BUTTON_LEVEL = {}  # gpio -> level a read returns (default 1: released, pulled up)
+BUTTON_LEVEL = {}  # gpio -> level a read returns (default 1: the button released, pulled up; VBUS present)
+LIGHTSLEEPS = []  # (ms, the level of every output pin at that moment)
 REGS = bytearray(19)
 I2C_LOG = []
 
@@ -28,6 +29,18 @@ class Pin:
         return None
 
 
+def _levels():
+    levels = {}
+    for gpio, level in WIRE:
+        levels[gpio] = level
+    return levels
+
+
+def lightsleep(ms=None):
+    """Records the sleep and the output levels held through it (the real one stops the CPU for ms)."""
+    LIGHTSLEEPS.append([ms, sorted(_levels().items())])
+
+
 class I2C:
     def __init__(self, bus, sda=None, scl=None, freq=None):
         self.bus = bus
@@ -42,6 +55,16 @@ class I2C:
         I2C_LOG.append(["w", addr, reg, list(data)])
         for i, b in enumerate(data):
             REGS[reg + i] = b
+
+
+def fault_rtc():
+    """A bug, not a dead bus: every transfer raises something the firmware does not expect."""
+
+    def fail(*args):
+        raise RuntimeError("fault")
+
+    I2C.readfrom_mem = fail
+    I2C.writeto_mem = fail
 
 
 def unplug_rtc():
