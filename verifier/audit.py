@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from verifier.schema import audit
 
 log = logging.getLogger("verifier.audit")
-_INSERT = audit.insert()  # built once: statement construction costs more than the insert itself
+INSERT = audit.insert()  # built once: statement construction costs more than the insert itself
 
 
 @dataclass(frozen=True)
@@ -40,18 +40,28 @@ def _clip(value: str | None, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
+def row(*, action: str, outcome: str, actor: str = "system", login: str | None = None, serial: str | None = None,
+        source: str | None = None, detail: str | None = None, now: float | None = None) -> dict:
+    """The values of one audit row, clipped to the column sizes (for :func:`write` or a statement of its own)."""
+    return {"at": time.time() if now is None else now, "actor": _clip(actor, 64) or "system", "action": action,
+            "outcome": outcome, "login": _clip(login, 64), "serial": _clip(serial, 16), "source": _clip(source, 100),
+            "detail": _clip(detail, 500)}
+
+
+def logged(values: dict) -> None:
+    """Log the facts of an audit row written by the caller (the same line :func:`write` logs)."""
+    log.info("%s %s actor=%s login=%s serial=%s%s", values["action"], values["outcome"], values["actor"],
+             values["login"], values["serial"], f" ({values['detail']})" if values["detail"] else "")
+
+
 def write(conn: sa.Connection, *, action: str, outcome: str, actor: str = "system", login: str | None = None,
           serial: str | None = None, source: str | None = None, detail: str | None = None,
           now: float | None = None) -> None:
     """Insert one audit row in the caller's transaction (and log the same facts)."""
-    conn.execute(
-        _INSERT,
-        {"at": time.time() if now is None else now, "actor": _clip(actor, 64) or "system", "action": action,
-         "outcome": outcome, "login": _clip(login, 64), "serial": _clip(serial, 16), "source": _clip(source, 100),
-         "detail": _clip(detail, 500)},
-    )
-    log.info("%s %s actor=%s login=%s serial=%s%s", action, outcome, actor, login, serial,
-             f" ({detail})" if detail else "")
+    values = row(action=action, outcome=outcome, actor=actor, login=login, serial=serial, source=source,
+                 detail=detail, now=now)
+    conn.execute(INSERT, values)
+    logged(values)
 
 
 def query(conn: sa.Connection, *, login: str | None = None, serial: str | None = None, since: float | None = None,

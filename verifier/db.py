@@ -50,9 +50,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str | URL | None = None) -> sa.Engine:
-    """An engine for the store: SQLite gets WAL, a 30 s busy timeout and foreign keys; PostgreSQL gets psycopg 3."""
+def make_engine(url: str | URL | None = None, *, autocommit: bool = False) -> sa.Engine:
+    """An engine for the store: SQLite gets WAL, a 30 s busy timeout and foreign keys; PostgreSQL gets psycopg 3.
+
+    ``autocommit=True`` (PostgreSQL only): every statement commits on its own, with no BEGIN/COMMIT round trips;
+    only for reads and for writes that are one statement (the verifier's compare-and-set with its audit row).
+    """
     parsed = normalise_url(url)
+    if autocommit:
+        if parsed.get_backend_name() != "postgresql":
+            raise ConfigurationError("an autocommit engine is for PostgreSQL only")
+        return sa.create_engine(parsed, pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT",
+                                skip_autocommit_rollback=True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

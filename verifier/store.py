@@ -159,9 +159,16 @@ class Store:
         self.engine = engine
         self.ring = ring
         self.settings = settings or Settings()
+        #: PostgreSQL: a second pool whose connections commit each statement on its own, for the verifier's
+        #: reads and one-statement writes (no BEGIN/COMMIT round trips); None on SQLite
+        self.autocommit_engine: sa.Engine | None = (
+            db.make_engine(engine.url, autocommit=True) if engine.dialect.name == "postgresql" else None)
 
     def close(self) -> None:
+        """Close every pooled connection (also before forking: no connection may cross a fork)."""
         self.engine.dispose()
+        if self.autocommit_engine is not None:
+            self.autocommit_engine.dispose()
 
     def __enter__(self) -> Store:
         return self

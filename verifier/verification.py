@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,7 +25,7 @@ from verifier import audit as audit_log
 from verifier.errors import TicketError
 from verifier.otp import TokenCodes
 from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
-from verifier.schema import tickets, tokens, users
+from verifier.schema import audit, tickets, tokens, users
 from verifier.settings import Settings
 from verifier.store import LOGIN_RE, Store
 
@@ -80,6 +82,31 @@ _COUNT_FAILURE = (
     .returning(tokens.c.id, tokens.c.fail_count, tokens.c.state)
 )
 _NOOP = tokens.update().where(tokens.c.id == -1).values(fail_count=tokens.c.fail_count + 1)
+# What a check reads: the user's live tokens, only the columns the decision needs.
+_SELECT = (
+    sa.select(tokens.c.id, tokens.c.serial, tokens.c.algo, tokens.c.digits, tokens.c.period, tokens.c.key_id,
+              tokens.c.secret_ct, tokens.c.state, tokens.c.pin_hash, tokens.c.drift, tokens.c.last_step,
+              tokens.c.fail_count, tokens.c.locked_at, tokens.c.version, users.c.login)
+    .select_from(tokens.join(users))
+    # three equalities rather than IN (...): an IN list is re-rendered for every execution
+    .where(users.c.login == sa.bindparam("login"),
+           sa.or_(tokens.c.state == "assigned", tokens.c.state == "active", tokens.c.state == "locked"))
+    .order_by(tokens.c.id)
+)
+_AUDIT_COLUMNS = ("at", "actor", "action", "outcome", "login", "serial", "source", "detail")
+
+
+def _cas_then_audit() -> sa.Insert:
+    """PostgreSQL: the compare-and-set and its audit row as ONE statement (so one round trip, one transaction):
+    ``WITH cas AS (UPDATE tokens ... WHERE id = :b_id AND version = :b_version RETURNING id) INSERT INTO audit
+    SELECT ... FROM cas RETURNING id``. The audit row exists exactly when the UPDATE changed the token; the
+    returned row (or none) says whether the compare-and-set won."""
+    cas = _CAS.returning(tokens.c.id).cte("cas")
+    row = sa.select(*(sa.bindparam(f"a_{c}", type_=audit.c[c].type) for c in _AUDIT_COLUMNS)).select_from(cas)
+    return audit.insert().from_select(list(_AUDIT_COLUMNS), row).add_cte(cas).returning(audit.c.id)
+
+
+_CAS_THEN_AUDIT = _cas_then_audit()
 
 
 class _Retry(Exception):
@@ -105,12 +132,11 @@ class Verifier:
         # The work an unknown user costs, so that it costs the same as a known one.
         self._dummy_pin = DummyPinHash(ring, self.settings).value
         self._dummy_secret = ring.seal("DUMMY", secrets.token_bytes(20))
-        self._select = (
-            sa.select(tokens, users.c.login)
-            .select_from(tokens.join(users))
-            .where(users.c.login == sa.bindparam("login"), tokens.c.state.in_(("assigned", "active", "locked")))
-            .order_by(tokens.c.id)
-        )
+        # PostgreSQL: an attempt reads and, when it accepts, writes the compare-and-set with its audit row as ONE
+        # statement (a data-modifying WITH), both on an autocommit connection: two round trips, no BEGIN/COMMIT.
+        # Other writes (failures, tickets, unlocks) open a transaction. SQLite has no data-modifying WITH: an
+        # attempt is one transaction, begun by its driver at the first write, the same two writes in-process.
+        self._one_statement = store.autocommit_engine is not None
 
     # -- authenticate ------------------------------------------------------------------------------------------
 
@@ -135,27 +161,53 @@ class Verifier:
             return None
 
     def _attempt_once(self, login: str, passcode: str, now: float, source: str | None) -> Result | None:
-        with self.store.transaction() as conn:
-            rows = conn.execute(self._select, {"login": login}).all() if isinstance(login, str) else []
+        """Read (one statement), decide in memory, then write the decision guarded by its compare-and-set."""
+        with self._connection() as conn:
+            rows = conn.execute(_SELECT, {"login": login}).all() if isinstance(login, str) else []
             if any(r.state == "locked" and self._unlock_due(r, now) for r in rows):
-                self._timed_unlock(conn, rows, now)
+                with self._transaction(conn) as tx:
+                    self._timed_unlock(tx, rows, now)
                 return None  # the unlock commits; then read again
             if not rows:
                 self._dummy_check(passcode, now)
-                conn.execute(_NOOP)  # the same write as a failure, on no row
-                audit_log.write(conn, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
-                                source=source, detail="reason=unknown user or no token", now=now)
+                with self._transaction(conn) as tx:
+                    tx.execute(_NOOP)  # the same writes as a failure, on no row
+                    audit_log.write(tx, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
+                                    source=source, detail="reason=unknown user or no token", now=now)
                 return Result(Outcome.REJECT)
             live = [r for r in rows if r.state != "locked"]
             if not live:
-                audit_log.write(conn, action="auth", outcome="LOCKED", actor="verifier", login=login,
-                                serial=rows[0].serial, source=source, detail="reason=locked", now=now)
+                with self._transaction(conn) as tx:
+                    audit_log.write(tx, action="auth", outcome="LOCKED", actor="verifier", login=login,
+                                    serial=rows[0].serial, source=source, detail="reason=locked", now=now)
                 return Result(Outcome.LOCKED)
             decisions = [self._decide(r, passcode, now) for r in live]
             win = next((d for d in decisions if d.outcome is not Outcome.REJECT), None)
             if win is None:
-                return self._fail(conn, live, login, now, source, ",".join(sorted({d.reason for d in decisions})))
+                with self._transaction(conn) as tx:
+                    return self._fail(tx, live, login, now, source,
+                                      ",".join(sorted({d.reason for d in decisions})))
             return self._succeed(conn, win, login, now, source)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sa.Connection]:
+        """The connection of one attempt: PostgreSQL, an autocommit one (each statement its own transaction);
+        SQLite, one transaction for the whole attempt (committed at the end, rolled back on any error)."""
+        if self._one_statement:
+            with self.store.autocommit_engine.connect() as conn:
+                yield conn
+        else:
+            with self.store.transaction() as conn:
+                yield conn
+
+    @contextmanager
+    def _transaction(self, conn: sa.Connection) -> Iterator[sa.Connection]:
+        """Writes that stand or fall together: SQLite's attempt already is one transaction; PostgreSQL opens one."""
+        if self._one_statement:
+            with self.store.transaction() as tx:
+                yield tx
+        else:
+            yield conn
 
     def _decide(self, row, passcode: str, now: float) -> _Decision:
         s = self.settings
@@ -204,8 +256,9 @@ class Verifier:
         codes.matches(passcode[-6:], codes.step_of(now), self.settings.window)
         codes.matches(passcode[-6:], codes.step_of(now), self.settings.resync_window)
 
-    def _succeed(self, conn: sa.Connection, win: _Decision, login: str, now: float,
-                 source: str | None) -> Result:
+    def _succeed(self, conn: sa.Connection, win: _Decision, login: str, now: float, source: str | None) -> Result:
+        """One compare-and-set on the token's version and the audit row (and the ticket), in one transaction;
+        _Retry when another process changed the token since it was read."""
         row, step = win.token, win.step
         now_step = int(now // row.period)
         values: dict = {"last_step": step}
@@ -213,18 +266,28 @@ class Verifier:
             values |= {"drift": step - now_step, "fail_count": 0, "state": "active"}
         elif win.outcome is Outcome.NEW_PIN_REQUIRED:
             values |= {"drift": step - now_step}
-        done = conn.execute(_CAS, {"b_id": row.id, "b_version": row.version, "version": row.version + 1,
-                                   "updated_at": now, "last_step": step, "drift": values.get("drift", row.drift),
-                                   "fail_count": values.get("fail_count", row.fail_count),
-                                   "state": values.get("state", row.state)}).rowcount
-        if not done:
-            raise _Retry  # another process changed the token first: read again and decide again
+        cas = {"b_id": row.id, "b_version": row.version, "version": row.version + 1, "updated_at": now,
+               "last_step": step, "drift": values.get("drift", row.drift),
+               "fail_count": values.get("fail_count", row.fail_count), "state": values.get("state", row.state)}
+        entry = audit_log.row(action="auth", outcome=win.outcome.value, actor="verifier", login=login,
+                              serial=row.serial, source=source, detail=win.reason or None, now=now)
+        if win.outcome is Outcome.ACCEPT and self._one_statement:
+            # One statement, so one transaction on the autocommit connection: the token and its audit row, or
+            # neither (when the compare-and-set finds another version).
+            written = conn.execute(_CAS_THEN_AUDIT, cas | {f"a_{k}": v for k, v in entry.items()}).first()
+            if written is None:
+                raise _Retry  # another process changed the token first: read again and decide again
+            audit_log.logged(entry)
+            return Result(win.outcome, None, login)
         ticket = None
-        if win.outcome is not Outcome.ACCEPT:
-            purpose = _NEW_PIN if win.outcome is Outcome.NEW_PIN_REQUIRED else _NEXT_CODE
-            ticket = self._issue(conn, row.id, purpose, step, now)
-        audit_log.write(conn, action="auth", outcome=win.outcome.value, actor="verifier", login=login,
-                        serial=row.serial, source=source, detail=win.reason or None, now=now)
+        with self._transaction(conn) as tx:
+            if not tx.execute(_CAS, cas).rowcount:
+                raise _Retry  # another process changed the token first: read again and decide again
+            if win.outcome is not Outcome.ACCEPT:
+                purpose = _NEW_PIN if win.outcome is Outcome.NEW_PIN_REQUIRED else _NEXT_CODE
+                ticket = self._issue(tx, row.id, purpose, step, now)
+            tx.execute(audit_log.INSERT, entry)
+        audit_log.logged(entry)
         return Result(win.outcome, ticket, login if win.outcome is Outcome.ACCEPT else None)
 
     def _fail(self, conn: sa.Connection, live: list, login: str, now: float, source: str | None,

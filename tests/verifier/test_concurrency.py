@@ -67,7 +67,7 @@ def crowd_for(store, db_url, keys_file):
     crowds = []
 
     def start(settings: Settings) -> Crowd:
-        store.engine.dispose()  # no pooled connection crosses the fork
+        store.close()  # no pooled connection crosses the fork (the store reconnects when used again)
         crowd = Crowd(db_url, str(keys_file), settings)
         crowds.append(crowd)
         return crowd
