@@ -4,9 +4,10 @@ Everything the loop touches comes from a board object (board_pico or board_host)
 on the Pico and in the simulator. Between two display updates the loop sleeps through ``board.sleep(ms)``
 (on the Pico a lightsleep while on battery: the TM1637 keeps showing the digits by itself).
 
-How long a press keeps the code shown (docs/firmware.md has the reasoning and the battery numbers): at least
-``MIN_SHOW_MS``, and always until the code has changed once and the new code has been shown ``AFTER_MS``, so a
-teacher at the first-use step ("wait until the code on your token changes") sees the change on one press.
+How long a press keeps the code shown (docs/firmware.md has the reasoning and the battery numbers): a press
+shows it ``SHOW_MS``; a second press while it is shown keeps it shown until the code has changed, then
+``AFTER_MS`` more, so a teacher at the first-use step ("wait until the code on your token changes") sees the
+change without the token going dark.
 """
 
 import gc
@@ -14,8 +15,8 @@ import gc
 import proto
 import store
 
-MIN_SHOW_MS = 10000  # a press shows the code at least this long (and holds the power)
-AFTER_MS = 5000  # ... and until the code has rolled over once and the new code has been shown this long
+SHOW_MS = 10000  # a press shows the code this long (and holds the power)
+AFTER_MS = 5000  # a second press while shown: until the code has rolled over, then the new code this long
 SLEEP_MAX_MS = 250  # longest sleep while shown: a press (stretched by C1, see docs/hardware.md) is not missed
 IDLE_MS = 100  # sleep between two looks at the serial line and the button while nothing is shown
 HALF_MS = 2000  # an 8-digit code alternates its two halves on the 6-digit display
@@ -40,7 +41,7 @@ class App:
         self.store.load()
         self.proto = proto.Protocol(self.store, board.clock, board.MODEL, self._changed)
         self.awake_until = None  # ticks_ms at which the display may go dark (None: nothing shown)
-        self.wait_roll = False  # the code has not rolled over since the press: keep showing until it has
+        self.wait_roll = False  # a second press: keep showing until the code has rolled over
         self.step = None  # the step of the code shown
         self.shown = None
         self.due = 0  # ticks_ms of the next display update
@@ -54,10 +55,14 @@ class App:
         self.shown = None
 
     def press(self):
-        self.board.hold()
-        self.awake_until = self.board.ticks_add(self.board.ticks_ms(), MIN_SHOW_MS)
-        self.wait_roll = True
-        self.step = None
+        b = self.board
+        b.hold()
+        # A press while the code is shown: keep it shown until it has rolled over (the step shown is kept, so
+        # the roll-over is seen against it), then AFTER_MS more. Either way at least SHOW_MS from this press.
+        self.wait_roll = self.awake_until is not None
+        if not self.wait_roll:
+            self.step = None
+        self.awake_until = b.ticks_add(b.ticks_ms(), SHOW_MS)
         self.shown = None
 
     def screen(self, now_ms):
@@ -112,7 +117,7 @@ class App:
                 if b.ticks_diff(later, self.awake_until) > 0:
                     self.awake_until = later
             self.step = step
-            self.due = b.ticks_add(now, nxt if nxt is not None else MIN_SHOW_MS)
+            self.due = b.ticks_add(now, nxt if nxt is not None else SHOW_MS)
             if self.shown is None or text != self.shown[0] or dots != self.shown[1]:
                 self.shown = (text, dots)
                 b.display.show(text, dots)
