@@ -1,10 +1,15 @@
-"""Battery budget: how long the token lasts, from cited currents and the firmware's awake time per press.
+"""Battery budget: how long the token lasts, from cited currents and the firmware's awake profile per press.
 
 The model is deliberately small and every number in it is cited (hardware/figures.csv): a press wakes the token for
-``awake_s`` seconds (the firmware benchmark's "Awake time per press"), during which the Pico, the display
-and the clock draw their awake currents from the battery; between presses the soft latch leaves only
-leakage. A cell also loses a fraction of its capacity every year on its own (self-discharge).
+``awake_s`` seconds (the firmware benchmark's "Awake time per press"), plus the real Pico's boot (``pico_boot_s``,
+CPU busy). While the code is shown the firmware lightsleeps between display updates; it wakes "Wake-ups per press"
+times (the benchmark's other figure), each costing ``rp2040_wake_ms`` of CPU at 125 MHz; the display (the TM1637
+keeps scanning on its own), the clock, the latch and the LED (when the board file lights it) draw all along.
+Between presses the soft latch leaves only leakage. A cell also loses a fraction of its capacity every year on
+its own (self-discharge).
 
+    charge per press = boot x (I_busy + I_rest) + awake x (f x I_busy + (1 - f) x I_sleep + I_rest)
+    f = wake-ups per awake second x rp2040_wake_ms (1 for a CPU that never sleeps)
     life_years = capacity / (365.25 * charge_per_day + capacity * self_discharge_per_year)
 
 Run ``python -m hardware.battery`` (or ``make battery``) to print the budget, redraw hardware/battery.png
@@ -26,14 +31,18 @@ from hardware.figures import BOARD_FILE, CITED, board_setting, cited
 TM1637_DUTY_16THS = (1, 2, 4, 10, 11, 12, 13, 14)
 BENCH_FILE = ROOT / "benchmarks" / "results" / "bench_firmware.json"
 BENCH_FIGURE = "Awake time per press"
+BENCH_WAKEUPS = "Wake-ups per press"
 PLOT_FILE = HARDWARE / "battery.png"
 GOAL_YEARS = 5.0
 GOAL_PRESSES = 10
 PRESSES = (1, 10, 50)
 DAYS_PER_YEAR = 365.25
-# Used only while the firmware benchmark has not written its figure; the guide says which one was used.
+CPU_MHZ = 125.0  # MicroPython's default clock on the rp2 port; the firmware does not change it
+# Used only while the firmware benchmark has not written its figures; the guide says which ones were used.
 FALLBACK_AWAKE_S = 20.0
 FALLBACK_NOTE = "fallback (no firmware benchmark yet): 1 s boot + a 19 s display, an assumption"
+FALLBACK_WAKEUPS = 100.0
+FALLBACK_WAKEUPS_NOTE = "fallback (no firmware benchmark yet): 100 wake-ups, an assumption"
 
 
 @dataclass(frozen=True)
@@ -41,26 +50,40 @@ class Profile:
     """How the firmware runs the hardware while awake."""
 
     name: str
-    cpu_mhz: float | None  # None: the CPU sleeps (machine.lightsleep) while the TM1637 scans on its own
     display_duty: float  # TM1637 pulse width: 1/16, 2/16, 4/16, 10/16 ... 14/16
     led: bool = False  # the Pico's on-board LED lit while awake
+    wakeups_per_s: float | None = None  # lightsleep between updates, woken this often; None: the CPU never sleeps
+
+    def busy_share(self) -> float:
+        """The share of the awake time (boot aside) the CPU runs at 125 MHz; the rest it lightsleeps."""
+        if self.wakeups_per_s is None:
+            return 1.0
+        return min(1.0, self.wakeups_per_s * cited("rp2040_wake_ms") / 1000)
 
 
-LOW_POWER = Profile("lightsleep between updates, brightness level 0 (1/16), LED off", None, 1 / 16)
+def firmware_profile(path: Path = BOARD_FILE, wakeups_per_s: float | None = None) -> Profile:
+    """The firmware as configured: the board file's BRIGHTNESS and LED_WHILE_HELD, lightsleep between updates.
 
-
-def firmware_profile(path: Path = BOARD_FILE) -> Profile:
-    """The firmware as configured: MicroPython's default 125 MHz, the board file's BRIGHTNESS, the LED lit."""
+    ``wakeups_per_s`` defaults to the firmware benchmark's wake-ups per press over its awake time.
+    """
     level = board_setting("BRIGHTNESS", path)
     if not isinstance(level, int) or not 0 <= level <= 7:
         raise ValueError(f"{path.name}: BRIGHTNESS must be a TM1637 level 0..7, got {level!r}")
+    led = board_setting("LED_WHILE_HELD", path)
+    if not isinstance(led, bool):
+        raise ValueError(f"{path.name}: LED_WHILE_HELD must be True or False, got {led!r}")
+    if wakeups_per_s is None:
+        wakeups_per_s = wakeup_rate()
     sixteenths = TM1637_DUTY_16THS[level]
-    return Profile(f"firmware as configured: 125 MHz, brightness level {level} ({sixteenths}/16), LED on",
-                   125.0, sixteenths / 16, led=True)
+    return Profile(f"firmware as configured: lightsleep between updates, brightness level {level} ({sixteenths}/16),"
+                   f" LED {'on' if led else 'off'}", sixteenths / 16, led, wakeups_per_s)
 
 
-def profiles(path: Path = BOARD_FILE) -> tuple[Profile, Profile]:
-    return firmware_profile(path), LOW_POWER
+def busy_profile(path: Path = BOARD_FILE) -> Profile:
+    """For comparison: the same display and LED, the CPU never sleeping (the firmware before lightsleep)."""
+    fw = firmware_profile(path, wakeups_per_s=0.0)
+    return Profile("for comparison, a CPU that never sleeps: 125 MHz busy, same display and LED",
+                   fw.display_duty, fw.led, None)
 
 
 @dataclass(frozen=True)
@@ -80,9 +103,10 @@ AAA2 = Supply("2 x AAA alkaline", cited("aaa_capacity_mah"), cited("aaa_self_dis
 CR2032 = Supply("CR2032 coin cell", cited("cr2032_capacity_mah"), cited("cr2032_self_discharge"),
                 cited("cr2032_mid_v") - cited("schottky_drop_v"), cited("cr2032_max_continuous_ma"),
                 cited("cr2032_shelf_years"))
-AA2 = Supply("2 x AA alkaline (alternative)", cited("aa_capacity_mah"), cited("aaa_self_discharge"),
+AA2 = Supply("2 x AA alkaline (reference)", cited("aa_capacity_mah"), cited("aaa_self_discharge"),
              cited("aaa_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("aaa_shelf_years"))
-SUPPLIES = (AAA2, CR2032, AA2)
+SUPPLIES = (AA2, AAA2, CR2032)
+REFERENCE = AA2  # the holder and cells of hardware/bom.csv (a test checks they agree)
 
 
 def _lerp(x: float, x0: float, y0: float, x1: float, y1: float) -> float:
@@ -113,14 +137,33 @@ def display_current_ma(vsys: float, duty: float) -> float:
     return on_3v3 * cited("rail_3v3") / (vsys * cited("buck_boost_efficiency"))
 
 
-def awake_current_ma(supply: Supply, profile: Profile) -> float:
-    """Battery current while the token is awake."""
+def rest_current_ma(supply: Supply, profile: Profile) -> float:
+    """Battery current while awake, the Pico aside: display, DS3231 on VCC, the latch's R1, the LED if lit."""
     through_regulator = cited("rail_3v3") / (supply.vsys * cited("buck_boost_efficiency"))  # 3V3 loads seen at VSYS
     clock = cited("ds3231_vcc_ua") / 1000 * through_regulator
     latch = (supply.vsys + cited("schottky_drop_v")) / cited("r1_ohm") * 1000
     led = cited("pico_led_ma") * through_regulator if profile.led else 0.0
-    return (pico_current_ma(supply.vsys, profile.cpu_mhz) + display_current_ma(supply.vsys, profile.display_duty)
-            + clock + latch + led)
+    return display_current_ma(supply.vsys, profile.display_duty) + clock + latch + led
+
+
+def _press_terms(supply: Supply, profile: Profile) -> tuple[float, float]:
+    """(mAs per press whatever the awake time, mA per awake second): a press costs first + second x awake_s."""
+    busy = pico_current_ma(supply.vsys, CPU_MHZ)
+    rest = rest_current_ma(supply, profile)
+    f = profile.busy_share()
+    per_s = f * busy + (1 - f) * pico_current_ma(supply.vsys, None) + rest
+    return cited("pico_boot_s") * (busy + rest), per_s
+
+
+def press_charge_mah(supply: Supply, profile: Profile, awake_s: float) -> float:
+    """Charge one press takes from the battery: the real Pico's boot, then ``awake_s`` showing the code."""
+    fixed, per_s = _press_terms(supply, profile)
+    return (fixed + per_s * awake_s) / 3600
+
+
+def awake_current_ma(supply: Supply, profile: Profile, awake_s: float) -> float:
+    """Mean battery current while the token is awake (boot included)."""
+    return press_charge_mah(supply, profile, awake_s) * 3600 / (awake_s + cited("pico_boot_s"))
 
 
 def off_current_ua() -> float:
@@ -139,8 +182,7 @@ def life_years(capacity_mah: float, self_discharge: float, charge_mah_per_day: f
 
 
 def charge_per_day_mah(supply: Supply, profile: Profile, awake_s: float, presses_per_day: float) -> float:
-    awake = presses_per_day * awake_s / 3600 * awake_current_ma(supply, profile)
-    return awake + 24 * off_current_ua() / 1000
+    return presses_per_day * press_charge_mah(supply, profile, awake_s) + 24 * off_current_ua() / 1000
 
 
 def token_life_years(supply: Supply, profile: Profile, awake_s: float, presses_per_day: float) -> float:
@@ -155,7 +197,8 @@ def max_awake_s_for_goal(supply: Supply, profile: Profile) -> float:
     """The longest awake time per press that still gives GOAL_YEARS at GOAL_PRESSES presses a day."""
     budget_per_day = supply.capacity_mah * (1 / GOAL_YEARS - supply.self_discharge) / DAYS_PER_YEAR
     spare = budget_per_day - 24 * off_current_ua() / 1000
-    return max(0.0, spare / GOAL_PRESSES / awake_current_ma(supply, profile) * 3600)
+    fixed, per_s = _press_terms(supply, profile)
+    return max(0.0, (spare / GOAL_PRESSES * 3600 - fixed) / per_s)
 
 
 def rtc_cell_years(ibatt_ua: float) -> float:
@@ -164,20 +207,25 @@ def rtc_cell_years(ibatt_ua: float) -> float:
                       cited("cr2032_shelf_years"))
 
 
-def awake_from_bench(path: Path = BENCH_FILE) -> tuple[float, str] | None:
-    """(seconds, description) of the firmware benchmark's awake time per press, or None if not measured yet."""
+def _bench_figure(path: Path, name: str, unit: str) -> tuple[float, str] | None:
+    """(value, description) of one figure of the firmware benchmark, or None if not measured yet."""
     if not path.exists():
         return None
     record = json.loads(path.read_text(encoding="utf-8"))
     for figure in record.get("figures", []):
-        if figure.get("name") == BENCH_FIGURE:
-            if figure.get("unit") != "s":
-                raise ValueError(f"{path.name}: '{BENCH_FIGURE}' is in {figure.get('unit')!r}, expected 's'")
-            value = round(float(figure["value"]), 2)  # centiseconds: the guide prints what was used
+        if figure.get("name") == name:
+            if figure.get("unit") != unit:
+                raise ValueError(f"{path.name}: '{name}' is in {figure.get('unit')!r}, expected {unit!r}")
+            value = round(float(figure["value"]), 2)  # hundredths: the guide prints what was used
             if value <= 0:
-                raise ValueError(f"{path.name}: '{BENCH_FIGURE}' must be positive, got {figure['value']}")
-            return value, f"'{BENCH_FIGURE}' from benchmarks/results/{path.name} ({record.get('when', 'undated')})"
+                raise ValueError(f"{path.name}: '{name}' must be positive, got {figure['value']}")
+            return value, f"'{name}' from benchmarks/results/{path.name} ({record.get('when', 'undated')})"
     return None
+
+
+def awake_from_bench(path: Path = BENCH_FILE) -> tuple[float, str] | None:
+    """(seconds, description) of the firmware benchmark's awake time per press, or None if not measured yet."""
+    return _bench_figure(path, BENCH_FIGURE, "s")
 
 
 def awake_time(override: float | None = None, path: Path = BENCH_FILE) -> tuple[float, str]:
@@ -188,22 +236,39 @@ def awake_time(override: float | None = None, path: Path = BENCH_FILE) -> tuple[
     return found if found is not None else (FALLBACK_AWAKE_S, FALLBACK_NOTE)
 
 
+def wakeups(path: Path = BENCH_FILE) -> tuple[float, str]:
+    """Wake-ups per press and where they come from: the firmware benchmark, or the fallback."""
+    found = _bench_figure(path, BENCH_WAKEUPS, "count")
+    return found if found is not None else (FALLBACK_WAKEUPS, FALLBACK_WAKEUPS_NOTE)
+
+
+def wakeup_rate(path: Path = BENCH_FILE) -> float:
+    """Wake-ups per awake second, both from the same benchmark run (or both fallbacks)."""
+    return wakeups(path)[0] / awake_time(None, path)[0]
+
+
 def _years(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.1f}"
 
 
-def render(awake_s: float, source: str) -> str:
-    """The battery block of docs/hardware.md, in Markdown."""
+def render(awake_s: float, source: str, wake: tuple[float, str] | None = None) -> str:
+    """The battery block of docs/hardware.md, in Markdown; ``wake``: (wake-ups per press, where from)."""
+    count, wake_source = wake if wake is not None else wakeups()
+    fw = firmware_profile(wakeups_per_s=count / awake_s)
+    f = fw.busy_share()
     lines = [
         f"Awake time per press used: **{awake_s:.2f} s**, {source}.",
+        f"Wake-ups per press used: **{count:.2f}**, {wake_source}: at {cited('rp2040_wake_ms'):g} ms of CPU each, "
+        f"the CPU runs {f * 100:.1f} % of the awake time and lightsleeps the rest (plus the "
+        f"{cited('pico_boot_s'):g} s boot, busy).",
         "",
         "| supply | firmware profile | awake current (mA) | 1 press/day (years) | 10 presses/day (years)"
         " | 50 presses/day (years) | goal: 5 years at 10/day | longest awake time meeting the goal (s) |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     for supply in SUPPLIES:
-        for profile in profiles():
-            current = awake_current_ma(supply, profile)
+        for profile in (fw, busy_profile()):
+            current = awake_current_ma(supply, profile, awake_s)
             years = [token_life_years(supply, profile, awake_s, n) for n in PRESSES]
             goal = years[PRESSES.index(GOAL_PRESSES)] >= GOAL_YEARS
             verdict = "meets it" if goal else "misses it"
@@ -234,7 +299,7 @@ def render(awake_s: float, source: str) -> str:
     return "\n".join(lines)
 
 
-def plot(awake_s: float, path: Path = PLOT_FILE) -> Path:
+def plot(awake_s: float, path: Path = PLOT_FILE, wakeups_per_press: float | None = None) -> Path:
     """Years against presses a day, one line per supply and profile, with the goal marked."""
     import matplotlib
 
@@ -243,8 +308,10 @@ def plot(awake_s: float, path: Path = PLOT_FILE) -> Path:
 
     presses = [1 + i * 0.5 for i in range(0, 199)]
     fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
-    for supply, style in ((AAA2, "-"), (CR2032, ":"), (AA2, "-.")):
-        for profile, colour in zip(profiles(), ("tab:red", "tab:blue"), strict=True):
+    count = wakeups_per_press if wakeups_per_press is not None else wakeups()[0]
+    fw = firmware_profile(wakeups_per_s=count / awake_s)
+    for supply, style in ((AA2, "-"), (AAA2, "-."), (CR2032, ":")):
+        for profile, colour in zip((fw, busy_profile()), ("tab:blue", "tab:red"), strict=True):
             ys = [token_life_years(supply, profile, awake_s, n) for n in presses]
             ax.plot(presses, ys, style, color=colour, label=f"{supply.name}, {profile.name}")
     for ua, colour in ((cited("ds3231_ibatt_typ_ua"), "tab:green"), (cited("ds3231_ibatt_max_ua"), "tab:olive")):
@@ -278,9 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.awake_s is not None and args.awake_s <= 0:
             raise ValueError("--awake-s must be positive")
         awake_s, source = awake_time(args.awake_s, args.bench)
-        block = render(awake_s, source)
+        wake = wakeups(args.bench)
+        block = render(awake_s, source, wake)
         if not args.no_write:
-            plot(awake_s, args.plot)
+            plot(awake_s, args.plot, wake[0])
             write_block("battery", block, args.guide)
     except (ValueError, OSError) as exc:
         print(f"hardware.battery: {exc}", file=sys.stderr)

@@ -6,10 +6,11 @@ part = "tray";          // "tray" or "lid"
 wall = 2.0;             // wall and floor thickness (mm)
 clearance = 0.4;        // play around the parts
 
-// Inside space: the display module lies on top of a stack (Pico + perfboard, AAA holder beside it).
+// Inside space: the display module lies on top of a stack (Pico + perfboard, 2 x AA holder beside it;
+// a side-by-side 2 x AA holder is about 58 x 31 x 15 mm).
 inner_x = 84;           // 6-digit TM1637 module length (about 80 mm) + room
-inner_y = 48;           // display module width + AAA holder width
-inner_z = 22;           // AAA holder height + perfboard + Pico
+inner_y = 56;           // display module width + AA holder width
+inner_z = 25;           // AA holder height + perfboard + Pico
 
 // Openings in the lid.
 window_x = 72;          // the six digits

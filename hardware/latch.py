@@ -14,7 +14,7 @@ from hardware import bom
 
 VGS_ON = 1.2  # V: Q1 (DMG2305UX) is well on above this; its datasheet threshold is below 1 V
 DIODE_DROP = 0.5  # V: a 1N4148 at tens of microamps
-BATTERY_VOLTS = (3.0, 2.4, 2.0)  # fresh, half-used and spent 2 x AAA
+BATTERY_VOLTS = (3.0, 2.4, 2.0)  # fresh, half-used and spent 2 x AA
 _UNITS = {"": 1.0, "k": 1e3, "M": 1e6, "u": 1e-6, "n": 1e-9, "p": 1e-12}
 
 

@@ -21,7 +21,7 @@ WIRING_FILE = HARDWARE / "wiring.csv"
 SVG_FILE = HARDWARE / "schematic.svg"
 # The BOM references drawn, with the short value printed beside each symbol.
 PARTS = {
-    "BT1": "2 x AAA", "Q1": "DMG2305UX", "Q2": "BSS138", "D1": "1N5817", "D2": "1N4148", "D3": "1N4148",
+    "BT1": "2 x AA", "Q1": "DMG2305UX", "Q2": "BSS138", "D1": "1N5817", "D2": "1N4148", "D3": "1N4148",
     "R1": "470k", "R2": "1k", "R3": "100k", "C1": "10 uF", "SW1": "push button", "U1": "Raspberry Pi Pico",
     "DS1": "TM1637 6-digit", "U2": "DS3231 module", "BT2": "CR2032",
 }
