@@ -129,6 +129,7 @@ class Board:
 
     def release(self):
         self.held = False
+        self.released = self.ms
 
     def set_ctrl_c(self, enabled):
         pass
@@ -146,7 +147,7 @@ for phase in PHASES:
     token.step_loop()
     while board.held:
         token.step_loop()
-    print(board.ms - start, board.wakeups)
+    print(board.released - start, board.wakeups)
 """
 
 _ECHO = """
