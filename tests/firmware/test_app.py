@@ -20,9 +20,11 @@ def run_app(micropython, tmp_path, start: dict, steps: list) -> list[list]:
     return [json.loads(line) for line in out.stdout.decode().splitlines()]
 
 
-def run_sleeping(micropython, tmp_path, start: dict, presses: list[int], until_ms: int, phase_ms: int = 0) -> dict:
+def run_sleeping(micropython, tmp_path, start: dict, presses: list[int], until_ms: int, phase_ms: int = 0,
+                 frozen: bool = False) -> dict:
     """The real loop (a pass, then board.sleep) on a fake board whose sleeps move its time (mp/sleep_runner.py)."""
-    job = {"dir": str(tmp_path), "start": start, "presses": presses, "until_ms": until_ms, "phase_ms": phase_ms}
+    job = {"dir": str(tmp_path), "start": start, "presses": presses, "until_ms": until_ms, "phase_ms": phase_ms,
+           "frozen": frozen}
     out = micropython.run(script=MP_DIR / "sleep_runner.py", path=DEVICE_PATH, stdin=json.dumps(job).encode(),
                           heapsize="256k")
     return json.loads(out.stdout)
@@ -91,6 +93,15 @@ def test_a_second_press_keeps_the_code_shown_until_it_changes_then_a_while(micro
     pressed = [ms for what, ms in run["holds"] if what == "hold"][1]
     assert released[0] == max(pressed + SHOW_S * 1000, rolled + AFTER_S * 1000)
     assert run["shows"][-1] == [released[0], None]
+
+
+@pytest.mark.micropython
+def test_a_second_press_on_a_stopped_clock_still_lets_go_of_the_power(micropython, tmp_path):
+    # a DS3231 that reads the same second forever (no oscillator-stop flag) never rolls the code over
+    run = run_sleeping(micropython, tmp_path, STARTS["locked"], [0, 2000], 120000, frozen=True)
+    released = [ms for what, ms in run["holds"] if what == "release"]
+    assert released == [2000 + 62000]  # app.ROLL_WAIT_MS after the second press, then dark
+    assert {text for _, text in run["shows"] if text} == {code_at(STARTS["locked"], T)}
 
 
 @pytest.mark.micropython

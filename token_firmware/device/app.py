@@ -17,6 +17,7 @@ import store
 
 SHOW_MS = 10000  # a press shows the code this long (and holds the power)
 AFTER_MS = 5000  # a second press while shown: until the code has rolled over, then the new code this long
+ROLL_WAIT_MS = 62000  # ... but never longer than the longest step (60 s) and then some: a stopped clock never rolls
 SLEEP_MAX_MS = 250  # longest sleep while shown: a press (stretched by C1, see docs/hardware.md) is not missed
 IDLE_MS = 100  # sleep between two looks at the serial line and the button while nothing is shown
 HALF_MS = 2000  # an 8-digit code alternates its two halves on the 6-digit display
@@ -42,6 +43,7 @@ class App:
         self.proto = proto.Protocol(self.store, board.clock, board.MODEL, self._changed)
         self.awake_until = None  # ticks_ms at which the display may go dark (None: nothing shown)
         self.wait_roll = False  # a second press: keep showing until the code has rolled over
+        self.roll_by = 0  # ticks_ms after which a roll-over is no longer waited for
         self.step = None  # the step of the code shown
         self.shown = None
         self.due = 0  # ticks_ms of the next display update
@@ -59,10 +61,13 @@ class App:
         b.hold()
         # A press while the code is shown: keep it shown until it has rolled over (the step shown is kept, so
         # the roll-over is seen against it), then AFTER_MS more. Either way at least SHOW_MS from this press.
+        now = b.ticks_ms()
         self.wait_roll = self.awake_until is not None
-        if not self.wait_roll:
+        if self.wait_roll:
+            self.roll_by = b.ticks_add(now, ROLL_WAIT_MS)
+        else:
             self.step = None
-        self.awake_until = b.ticks_add(b.ticks_ms(), SHOW_MS)
+        self.awake_until = b.ticks_add(now, SHOW_MS)
         self.shown = None
 
     def screen(self, now_ms):
@@ -121,6 +126,8 @@ class App:
             if self.shown is None or text != self.shown[0] or dots != self.shown[1]:
                 self.shown = (text, dots)
                 b.display.show(text, dots)
+        if self.wait_roll and b.ticks_diff(now, self.roll_by) >= 0:
+            self.wait_roll = False  # no roll-over in time: the clock has stopped (it shows the code it had)
         if not self.wait_roll and b.ticks_diff(self.awake_until, now) <= 0:
             self.awake_until = None
             self.shown = None
@@ -137,10 +144,9 @@ class App:
         left = b.ticks_diff(self.due, now)
         if left < ms:
             ms = left
-        if not self.wait_roll:
-            left = b.ticks_diff(self.awake_until, now)
-            if left < ms:
-                ms = left
+        left = b.ticks_diff(self.roll_by if self.wait_roll else self.awake_until, now)
+        if left < ms:
+            ms = left
         return ms if ms > 0 else 0
 
     def step_loop(self):

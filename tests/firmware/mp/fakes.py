@@ -57,6 +57,7 @@ class FakeBoard:
         self.ctrl_c = None
         self.sleeps = []
         self.follow = False
+        self.frozen = False  # with follow: the milliseconds move, the clock does not (a stopped DS3231)
         self.t0 = clock.t
         self.phase_ms = 0
         self.reads = 0
@@ -75,7 +76,8 @@ class FakeBoard:
         self.sleeps.append(ms)
         if self.follow:
             self.ms += ms
-            self.clock.t = self.t0 + (self.ms + self.phase_ms) // 1000
+            if not self.frozen:
+                self.clock.t = self.t0 + (self.ms + self.phase_ms) // 1000
 
     def read(self):
         self.reads += 1

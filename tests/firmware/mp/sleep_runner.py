@@ -2,7 +2,8 @@
 its milliseconds and its clock, as a token's would; presses the button at the given times.
 
 stdin (JSON): {"dir", "start" (as in golden_runner), "phase_ms" (where in its second the clock starts),
-"presses": [ms, ...], "until_ms"}. stdout: one JSON line: the sleeps, the display log with the ms of each change,
+"presses": [ms, ...], "until_ms", "frozen" (the clock stands still)}. stdout: one JSON line: the sleeps, the
+display log with the ms of each change,
 the hold/release events, the clock reads and the passes of the loop.
 """
 
@@ -30,6 +31,7 @@ clock = CountingClock(start["time"], start.get("clock") == "lost")
 board = fakes.FakeBoard(job["dir"], clock)
 board.follow = True
 board.phase_ms = job.get("phase_ms", 0)
+board.frozen = job.get("frozen", False)
 clock.t = board.t0 + board.phase_ms // 1000
 token = app.App(board)
 presses = list(job["presses"])
