@@ -5,9 +5,12 @@ Figures:
 - successful checks/s, two processes, PostgreSQL (goal >= 2,000/s);
 - failing checks/s (wrong PIN), one process, SQLite;
 - successful checks/s with the optional scrypt PIN KDF, against the default.
-Baseline ("floor"): the primitives of one check alone, in one process: AES-GCM decrypt of the secret, the
-peppered PIN hash, the HMAC window (±1 step; a failing check also computes the ±10 resync window), and one
-commit of a one-row UPDATE on the same database. Figures are medians of three runs (the machine is shared).
+Baseline ("floor"): the primitives of one check alone: AES-GCM decrypt of the secret, the peppered PIN hash, the
+HMAC window (±1 step; a failing check also computes the ±10 resync window), and one commit of a one-row UPDATE on
+the same database, in the same number of processes as the figure. On PostgreSQL the floor's UPDATE commits on its
+own (autocommit: one round trip, the cheapest commit there is); the note also gives the floor as it was first
+defined (BEGIN + UPDATE + COMMIT, three round trips, one process times two). Figures are medians of three runs
+(the machine is shared).
 """
 
 from __future__ import annotations
@@ -76,12 +79,16 @@ def _checks(url: str, keys: Path, users, count: int, start_step: int, *, good: b
     return elapsed
 
 
-def _floor(url: str, keys: Path, count: int, settings: Settings = NO_LIMITS, *, failing: bool = False) -> float:
+def _floor(url: str, keys: Path, count: int, settings: Settings = NO_LIMITS, *, failing: bool = False,
+           autocommit: bool = False, row_number: int = 0) -> float:
     """Seconds per check for the primitives alone: decrypt, PIN hash, the accept window (and, for a failing
-    check, the resync window too, as the verifier computes it), one one-row commit."""
+    check, the resync window too, as the verifier computes it), one one-row commit (``autocommit``, PostgreSQL
+    only: the UPDATE is its own transaction, one round trip; else BEGIN + UPDATE + COMMIT) of the ``row_number``-th
+    token (each process its own row, as each checks its own users)."""
     store = open_store(url, keys, settings=settings)
+    engine = store.autocommit_engine if autocommit else store.engine
     with store.engine.connect() as conn:
-        row = conn.execute(sa.select(tokens).limit(1)).first()
+        row = conn.execute(sa.select(tokens).order_by(tokens.c.id).offset(row_number).limit(1)).first()
     ring = store.ring
     begin = time.perf_counter()
     for i in range(count):
@@ -91,7 +98,7 @@ def _floor(url: str, keys: Path, count: int, settings: Settings = NO_LIMITS, *, 
         c.matches("123456", c.step_of(T0) + i, settings.window)
         if failing:
             c.matches("123456", c.step_of(T0) + i, settings.resync_window)
-        with store.engine.begin() as conn:
+        with engine.begin() as conn:
             conn.execute(tokens.update().where(tokens.c.id == row.id).values(updated_at=float(i)))
     elapsed = time.perf_counter() - begin
     store.close()
@@ -101,6 +108,11 @@ def _floor(url: str, keys: Path, count: int, settings: Settings = NO_LIMITS, *, 
 def _worker(args) -> float:
     url, keys, users, count, start_step = args
     return _checks(url, keys, users, count, start_step)
+
+
+def _floor_worker(args) -> float:
+    url, keys, count, row_number = args
+    return _floor(url, keys, count, autocommit=True, row_number=row_number) * count
 
 
 def _sqlite_figures(tmp: Path, quick: bool) -> list[Figure]:
@@ -141,16 +153,21 @@ def _postgres_figures(quick: bool) -> list[Figure]:
         users = _populate(rendered, keys)
         half = len(users) // 2
         start = TokenCodes(b"x" * 20).step_of(T0) + 2
-        floor = median([_floor(rendered, keys, count // 4) for _ in range(3)])
-        rates = []
+        first_floor = median([_floor(rendered, keys, count // 4) for _ in range(3)])
+        rates, floors = [], []
         with mp.get_context("fork").Pool(2) as pool:
             for run_number in range(3):
                 first = start + run_number * 1000
                 jobs = [(rendered, keys, users[:half], count, first), (rendered, keys, users[half:], count, first)]
                 # both processes run at once; the slower one sets the pace
                 rates.append(2 * count / max(pool.map(_worker, jobs)))
+                floor_jobs = [(rendered, keys, count, 0), (rendered, keys, count, half)]
+                floors.append(2 * count / max(pool.map(_floor_worker, floor_jobs)))
         return [Figure("successful checks/s, PostgreSQL, 2 processes", median(rates), "checks/s",
-                       "floor: primitives + 1 commit (PostgreSQL) x 2 processes", 2 / floor, goal=">= 2000/s")]
+                       "floor: primitives + 1 autocommit UPDATE (PostgreSQL), 2 processes at once", median(floors),
+                       goal=">= 2000/s",
+                       note=f"first floor definition (BEGIN + UPDATE + COMMIT, 1 process x 2): "
+                            f"{2 / first_floor:.0f}/s")]
 
 
 def run(quick: bool) -> list[Figure]:

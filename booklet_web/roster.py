@@ -193,22 +193,12 @@ def import_roster(engine: sa.Engine, data: bytes, create_user: CreateUser) -> Ro
 
 
 def verifier_user_creator(actor: str, clock: Callable[[], float] = time.time) -> CreateUser:
-    """A :data:`CreateUser` writing the verifier's ``users`` row and audit row in the caller's transaction.
-
-    The verifier's ``Store.add_user`` opens its own transaction, which would let a refused roster leave
-    accounts behind; this uses the verifier's own login check, table and audit writer instead.
-    """
-    from verifier import audit as verifier_audit
-    from verifier.schema import users as verifier_users
-    from verifier.store import check_login
+    """A :data:`CreateUser` that creates the account with the verifier's :func:`verifier.insert_user` (its login
+    check, ``users`` row and audit row) in the caller's transaction, so that a refused roster leaves no account
+    behind."""
+    from verifier.store import insert_user
 
     def create(conn: sa.Connection, login: str, name: str, role: str) -> int:
-        check_login(login)
-        now = clock()
-        new_id = conn.execute(verifier_users.insert().values(login=login, display_name=name, role=role,
-                                                             created_at=now)).inserted_primary_key[0]
-        verifier_audit.write(conn, action="user.add", outcome="ok", actor=actor, login=login,
-                             detail=f"role={role}", now=now)
-        return new_id
+        return insert_user(conn, login, name, role, actor=actor, now=clock()).id
 
     return create

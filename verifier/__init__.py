@@ -33,13 +33,13 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.settings import Settings
-from verifier.store import Store, TokenInfo, UserInfo, init_store, open_store
+from verifier.store import Store, TokenInfo, UserInfo, init_store, insert_user, open_store
 from verifier.verification import Outcome, Result, Verifier
 
 __all__ = [
     "AlreadyAssigned", "ConcurrentChange", "ConfigurationError", "ConflictError", "DuplicateLogin",
     "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "NoKeysError",
     "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
-    "UserNotFound", "VerifierError", "Settings", "Store", "TokenInfo", "UserInfo", "init_store", "open_store",
-    "Outcome", "Result", "Verifier",
+    "UserNotFound", "VerifierError", "Settings", "Store", "TokenInfo", "UserInfo", "init_store", "insert_user",
+    "open_store", "Outcome", "Result", "Verifier",
 ]

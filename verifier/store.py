@@ -134,6 +134,29 @@ def check_token_params(algo: str, digits: int, period: int) -> None:
         raise InvalidInput("a token's period is 30 or 60 seconds")
 
 
+def insert_user(conn: sa.Connection, login: str, display_name: str = "", role: str = "teacher", *,
+                actor: str = "system", now: float | None = None) -> UserInfo:
+    """Create a user inside the caller's transaction: the login and role checks, the ``users`` row and its
+    ``user.add`` audit row. Nothing is committed here, so a caller importing many users (the booklet's roster)
+    keeps all-or-nothing. Needs no key ring. InvalidInput for a bad login or role and DuplicateLogin for a login
+    that exists, both before anything is written; a concurrent insert of the same login also ends in
+    DuplicateLogin, and then the caller's transaction must be rolled back (let the error propagate)."""
+    check_login(login)
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+    if conn.execute(sa.select(users.c.id).where(users.c.login == login)).first() is not None:
+        raise DuplicateLogin(login)
+    now = _now(now)
+    try:
+        new_id = conn.execute(
+            users.insert().values(login=login, display_name=display_name or "", role=role, created_at=now)
+        ).inserted_primary_key[0]
+    except sa.exc.IntegrityError:
+        raise DuplicateLogin(login) from None
+    audit_log.write(conn, action="user.add", outcome="ok", actor=actor, login=login, detail=f"role={role}", now=now)
+    return UserInfo(new_id, login, display_name or "", role, now)
+
+
 @contextmanager
 def _unique_serial(serial: str) -> Iterator[None]:
     """Turn the database's unique-serial violation (a concurrent insert) into DuplicateSerial."""
@@ -186,21 +209,10 @@ class Store:
 
     def add_user(self, login: str, display_name: str = "", role: str = "teacher", *, actor: str = "system",
                  now: float | None = None) -> UserInfo:
-        """Create a user (role ``teacher`` or ``admin``); DuplicateLogin when the login exists."""
-        check_login(login)
-        if role not in ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
-        now = _now(now)
-        try:
-            with self.transaction() as conn:
-                new_id = conn.execute(
-                    users.insert().values(login=login, display_name=display_name or "", role=role, created_at=now)
-                ).inserted_primary_key[0]
-                audit_log.write(conn, action="user.add", outcome="ok", actor=actor, login=login,
-                                detail=f"role={role}", now=now)
-        except sa.exc.IntegrityError:
-            raise DuplicateLogin(login) from None
-        return UserInfo(new_id, login, display_name or "", role, now)
+        """Create a user (role ``teacher`` or ``admin``) in a transaction of its own; DuplicateLogin when the
+        login exists. To create users inside a larger transaction, see :func:`insert_user`."""
+        with self.transaction() as conn:
+            return insert_user(conn, login, display_name, role, actor=actor, now=now)
 
     def find_user(self, login: str) -> UserInfo | None:
         with self.engine.connect() as conn:

@@ -25,6 +25,7 @@ from verifier import (
     UserNotFound,
     db,
     init_store,
+    insert_user,
     open_store,
 )
 from verifier.keyring import KeyRing, load_keyring
@@ -123,6 +124,32 @@ def test_users_and_roles(store):
     with pytest.raises(UserNotFound):
         store.set_role("ghost", "teacher")
     assert store.audit(login="mdupont", action="user.update")[0].detail == "role=admin"
+
+
+def test_insert_user_belongs_to_the_callers_transaction(store):
+    """Users created inside a larger transaction (the booklet's roster) exist only if that transaction commits."""
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        assert insert_user(conn, "mdupont", "Marie Dupont", actor="roster").login == "mdupont"
+        insert_user(conn, "chef", "Paul Chef", "admin", actor="roster")
+        raise RuntimeError("a later line of the import failed")
+    assert store.list_users() == [] and store.audit(action="user.add") == []
+    with store.transaction() as conn:
+        made = insert_user(conn, "mdupont", "Marie Dupont", actor="roster", now=123.0)
+    assert store.get_user("mdupont") == made and made.created_at == 123.0
+    [entry] = store.audit(action="user.add")
+    assert (entry.login, entry.actor, entry.detail) == ("mdupont", "roster", "role=teacher")
+
+
+def test_insert_user_refuses_before_writing_and_leaves_the_transaction_usable(store):
+    store.add_user("mdupont")
+    with store.transaction() as conn:
+        for call in (lambda: insert_user(conn, "mdupont"), lambda: insert_user(conn, "4829123456"),
+                     lambda: insert_user(conn, "jdoe", role="root")):
+            with pytest.raises((DuplicateLogin, InvalidInput)):
+                call()
+        insert_user(conn, "jdoe")  # the transaction goes on (on PostgreSQL too: no statement failed)
+    assert [u.login for u in store.list_users()] == ["jdoe", "mdupont"]
+    assert [e.login for e in store.audit(action="user.add")] == ["jdoe", "mdupont"]
 
 
 def test_two_phase_seeding_records(store, planted):

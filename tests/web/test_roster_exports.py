@@ -8,6 +8,7 @@ import subprocess
 import sys
 from xml.etree import ElementTree as ET  # noqa: S405 - parsing our own output in a test
 
+import pytest
 import sqlalchemy as sa
 
 from booklet_web.tables import classes, pupils, teaching
@@ -59,6 +60,33 @@ def test_admin_page_imports_a_good_file(world, client):
             "1 compte(s) créé(s), 1 affectation(s) ajoutée(s).") in page.text
     assert world.store.get_user("pleroy").display_name == "Paul Leroy"
     assert any(e.action == "user.add" and e.login == "pleroy" for e in world.store.audit(limit=20))
+
+
+def test_a_failure_while_writing_leaves_no_account_behind(world):
+    """The accounts are created by the verifier's insert_user inside the import's one transaction: when a later
+    line fails while writing, the accounts made before it are gone too."""
+    from booklet_web.roster import import_roster, verifier_user_creator
+
+    real = verifier_user_creator("test")
+    made: list[str] = []
+
+    def create_then_fail(conn, login, name, role):
+        if made:
+            raise RuntimeError("the database went away")
+        made.append(login)
+        return real(conn, login, name, role)
+
+    data = ("type;classe;nom;prenom;identifiant\n"
+            "enseignant;4C;Leroy;Paul;pleroy\n"
+            "eleve;4C;Nouveau;Élève;E4C99\n"
+            "enseignant;3B;Roux;Anne;aroux\n").encode()
+    before = counts(world)
+    with pytest.raises(RuntimeError):
+        import_roster(world.app.extensions["jeton"].db.writer, data, create_then_fail)
+    assert made == ["pleroy"]
+    assert counts(world) == before
+    assert world.store.find_user("pleroy") is None
+    assert not [e for e in world.store.audit(action="user.add") if e.login == "pleroy"]
 
 
 def test_non_utf8_and_missing_columns_are_explained(world, client):
