@@ -13,7 +13,7 @@ import time
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from booklet_web.forms import EmptyForm, LoginForm, NewPinForm, NextCodeForm, PasscodeForm
-from booklet_web.livret import actor_by_id, actor_by_login
+from booklet_web.livret import actor_by_id
 
 bp = Blueprint("auth", __name__, url_prefix="/connexion")
 
@@ -85,14 +85,12 @@ def admin_required(view):
     return wrapped
 
 
-def _log_in(login: str):
-    with services().db.engine.connect() as conn:
-        actor = actor_by_login(conn, login)
-    if actor is None:  # accepted by the verifier but not a user of ours: treat as a failure
-        return render_template("auth/login.html", form=LoginForm(), error=FAILED)
+def _log_in(result):
+    """Open the session of the user the verifier accepted (it read the user with the token: its ``user_id`` saves
+    a second look-up; ``load_user`` checks the user still exists at every request)."""
     session.clear()
     session.permanent = True
-    session["uid"] = actor.id
+    session["uid"] = result.user_id
     session["since"] = session["seen"] = time.time()
     return redirect(url_for("booklet.index"))
 
@@ -101,7 +99,7 @@ def _follow(result, login: str, form_for_reject):
     """Route one verifier outcome to its page."""
     outcome = _outcome(result)
     if outcome == "ACCEPT":
-        return _log_in(login)
+        return _log_in(result)
     if outcome == "NEW_PIN_REQUIRED":
         session.clear()
         session["pending"] = {"login": login, "step": "pin", "ticket": result.ticket}

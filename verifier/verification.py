@@ -45,11 +45,13 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of an attempt; ``ticket`` for NEW_PIN_REQUIRED and NEXT_CODE_REQUIRED; ``login`` on ACCEPT."""
+    """The outcome of an attempt; ``ticket`` for NEW_PIN_REQUIRED and NEXT_CODE_REQUIRED; ``login`` and
+    ``user_id`` (``users.id``, so that an application need not look the user up again) on ACCEPT."""
 
     outcome: Outcome
     ticket: str | None = None
     login: str | None = None
+    user_id: int | None = None
 
     def __repr__(self) -> str:  # a ticket is a bearer credential: keep it out of logs
         return f"Result(outcome={self.outcome.value}, ticket={'<set>' if self.ticket else None}, login={self.login!r})"
@@ -86,7 +88,7 @@ _NOOP = tokens.update().where(tokens.c.id == -1).values(fail_count=tokens.c.fail
 _SELECT = (
     sa.select(tokens.c.id, tokens.c.serial, tokens.c.algo, tokens.c.digits, tokens.c.period, tokens.c.key_id,
               tokens.c.secret_ct, tokens.c.state, tokens.c.pin_hash, tokens.c.drift, tokens.c.last_step,
-              tokens.c.fail_count, tokens.c.locked_at, tokens.c.version, users.c.login)
+              tokens.c.fail_count, tokens.c.locked_at, tokens.c.version, tokens.c.user_id, users.c.login)
     .select_from(tokens.join(users))
     # three equalities rather than IN (...): an IN list is re-rendered for every execution
     .where(users.c.login == sa.bindparam("login"),
@@ -278,7 +280,7 @@ class Verifier:
             if written is None:
                 raise _Retry  # another process changed the token first: read again and decide again
             audit_log.logged(entry)
-            return Result(win.outcome, None, login)
+            return Result(win.outcome, None, login, row.user_id)
         ticket = None
         with self._transaction(conn) as tx:
             if not tx.execute(_CAS, cas).rowcount:
@@ -288,7 +290,9 @@ class Verifier:
                 ticket = self._issue(tx, row.id, purpose, step, now)
             tx.execute(audit_log.INSERT, entry)
         audit_log.logged(entry)
-        return Result(win.outcome, ticket, login if win.outcome is Outcome.ACCEPT else None)
+        if win.outcome is Outcome.ACCEPT:
+            return Result(win.outcome, None, login, row.user_id)
+        return Result(win.outcome, ticket)
 
     def _fail(self, conn: sa.Connection, live: list, login: str, now: float, source: str | None,
               reason: str) -> Result:
@@ -393,7 +397,7 @@ class Verifier:
             new_ticket = self._issue(conn, row.id, _NEW_PIN, step, now) if new_pin else None
             audit_log.write(conn, action="next_code", outcome=outcome.value, actor="verifier", login=row.login,
                             serial=row.serial, source=source, detail=f"drift={values['drift']:+d}", now=now)
-            return Result(outcome, new_ticket, None if new_pin else row.login)
+            return Result(outcome, new_ticket) if new_pin else Result(outcome, None, row.login, row.user_id)
 
     # -- new PIN -----------------------------------------------------------------------------------------------
 

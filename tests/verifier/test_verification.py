@@ -38,6 +38,7 @@ def test_guide_first_use_code_alone_then_new_pin_then_pin_and_a_later_code(store
     later = T0 + 31
     result = verifier.authenticate("mdupont", "739582" + planted.value(codes.code(step + 1)), later)
     assert result.outcome is Outcome.ACCEPT and result.login == "mdupont"
+    assert result.user_id == store.get_user("mdupont").id and first.user_id is None and first.login is None
 
 
 def _edges(store, verifier, codes, now, cases):
@@ -214,7 +215,9 @@ def test_next_code_ticket_is_single_use(store, verifier, teacher):
     step = codes.step_of(now) + 40
     result = verifier.authenticate("mdupont", PIN + codes.code(step + 5), step * 30)
     assert result.outcome is Outcome.NEXT_CODE_REQUIRED
-    assert verifier.next_code(result.ticket, codes.code(step + 6), step * 30 + 30).outcome is Outcome.ACCEPT
+    accepted = verifier.next_code(result.ticket, codes.code(step + 6), step * 30 + 30)
+    assert (accepted.outcome, accepted.login, accepted.user_id) == (Outcome.ACCEPT, "mdupont",
+                                                                    store.get_user("mdupont").id)
     assert verifier.next_code(result.ticket, codes.code(step + 6), step * 30 + 31).outcome is Outcome.REJECT
 
 
