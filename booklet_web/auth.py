@@ -20,8 +20,8 @@ bp = Blueprint("auth", __name__, url_prefix="/connexion")
 FAILED = "L'authentification a échoué."
 PIN_REFUSALS = {
     "mismatch": "Les deux codes PIN saisis sont différents.",
-    "format": "Le code PIN ne doit contenir que des chiffres (de 4 à 6).",
-    "length": "Le code PIN doit contenir de 4 à 6 chiffres.",
+    "format": "Le code PIN ne doit contenir que des chiffres (de {min} à {max}).",
+    "length": "Le code PIN doit contenir de {min} à {max} chiffres.",
     "trivial": "Ce code PIN est trop simple (par exemple 0000 ou 1234) : choisissez-en un autre.",
 }
 
@@ -140,21 +140,16 @@ def new_pin():
     """Etape 3: choose a PIN of 4 to 6 digits, typed twice."""
     pending = _pending("pin")
     form = NewPinForm()
-    error = None
     if form.validate_on_submit():
-        if form.pin.data != form.confirm.data:
-            error = "Les deux codes PIN saisis sont différents."
-        else:
-            svc = services()
-            from verifier.errors import PinPolicyError, TicketError
+        from verifier.errors import PinPolicyError, TicketError
 
-            try:
-                svc.verifier.set_pin(pending["ticket"], form.pin.data, form.confirm.data, **_when())
-            except (PinPolicyError, TicketError) as exc:  # the verifier's refusal, told in French
-                return _pin_refused(exc, form)
-            session["pending"] = {"login": pending["login"], "step": "passcode"}
-            return redirect(url_for("auth.passcode"))
-    return render_template("auth/new_pin.html", form=form, error=error), (400 if form.errors or error else 200)
+        try:  # the PIN policy (twice the same, digits, length, not trivial) is the verifier's alone
+            services().verifier.set_pin(pending["ticket"], form.pin.data, form.confirm.data, **_when())
+        except (PinPolicyError, TicketError) as exc:  # the verifier's refusal, told in French
+            return _pin_refused(exc, form)
+        session["pending"] = {"login": pending["login"], "step": "passcode"}
+        return redirect(url_for("auth.passcode"))
+    return render_template("auth/new_pin.html", form=form), (400 if form.errors else 200)
 
 
 def _pin_refused(exc: Exception, form):
@@ -166,7 +161,8 @@ def _pin_refused(exc: Exception, form):
                                error="Le délai est dépassé : authentifiez-vous de nouveau avec le code de votre "
                                      "clé."), 400
     if isinstance(exc, PinPolicyError):
-        message = PIN_REFUSALS.get(exc.reason, PIN_REFUSALS["format"])
+        rules = services().verifier.settings
+        message = PIN_REFUSALS.get(exc.reason, PIN_REFUSALS["format"]).format(min=rules.pin_min, max=rules.pin_max)
         return render_template("auth/new_pin.html", form=form, error=message), 400
     raise exc
 

@@ -96,6 +96,22 @@ def test_new_pin_refusals_are_explained_and_the_ticket_kept(world, client):
     assert page.headers["Location"].endswith("/connexion/passcode")
 
 
+def test_the_pin_policy_is_the_verifiers_not_the_forms(world, app, client):
+    """The web form adds no PIN rule of its own: with the verifier set to 4..8 digits, an 8-digit PIN is taken
+    (and the refusal names the verifier's bounds)."""
+    from verifier import Settings, Verifier
+
+    app.extensions["jeton"].verifier = Verifier(world.store, Settings(pin_min=4, pin_max=8))
+    login(client, "jdupont", code_for("jdupont", world.clock.t))
+    short = post_form(client, "/connexion/nouveau-pin", {"pin": "482", "confirm": "482"})
+    assert short.status_code == 400 and "de 4 à 8 chiffres" in short.text
+    page = post_form(client, "/connexion/nouveau-pin", {"pin": "48213957", "confirm": "48213957"})
+    assert page.headers["Location"].endswith("/connexion/passcode")
+    world.clock.step()
+    page = post_form(client, "/connexion/passcode", {"passcode": "48213957" + code_for("jdupont", world.clock.t)})
+    assert page.status_code == 302 and page.headers["Location"].endswith("/")
+
+
 def test_locked_token_says_to_contact_the_administrator(world, client):
     world.activate("jdupont")
     for _ in range(10):
