@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import http.server
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from benchmarks import runner
-from tests.support import postgres_database_exists, require, throwaway_postgres_database
+from tests.support import ROOT, postgres_database_exists, require, throwaway_postgres_database
 
 
 @pytest.mark.micropython
@@ -123,3 +127,80 @@ def test_a_missing_real_part_fails_under_ci_and_skips_elsewhere(monkeypatch):
     with pytest.raises(pytest.skip.Exception, match="missing: PostgreSQL"):
         require(False, "PostgreSQL")
     require(True, "PostgreSQL")  # present: nothing happens
+
+
+# --- DESIGN.md §1: the dependency arrows ---------------------------------------------------------------------------
+
+PACKAGES = ("token_firmware", "provisioner", "verifier", "booklet_web")
+# Which other packages each may import (DESIGN.md §1). The one documented exception is the demo (docs/developers.md).
+ALLOWED = {
+    "booklet_web": {"verifier"},
+    "provisioner": {"verifier", "token_firmware"},
+    "verifier": set(),
+    "token_firmware": set(),
+}
+DEMO_EXCEPTION = ("booklet_web/demo.py", {"provisioner", "token_firmware"})
+NEVER = {"click"} | {"tests", "benchmarks", "hardware"}  # click: CLIs only; the others are not installed
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(top-level module, imported at module level?) for every absolute import in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top_level = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found += [(name.split(".")[0], id(node) in top_level) for name in names]
+    return found
+
+
+def import_graph_violations(root: Path = ROOT) -> list[str]:
+    """Every import that breaks DESIGN.md §1's arrows, as 'file: imports X' lines (empty when the graph is right)."""
+    problems = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            for module, at_top in _imports(path):
+                if module == "click" and path.name == "cli.py":
+                    continue
+                if module in NEVER:
+                    problems.append(f"{rel}: imports {module}")
+                elif module in PACKAGES and module != package and module not in ALLOWED[package]:
+                    if rel == DEMO_EXCEPTION[0] and module in DEMO_EXCEPTION[1] and not at_top:
+                        continue  # the demo's orchestration, imported lazily so the web app never pulls it in
+                    problems.append(f"{rel}: imports {module}")
+    return problems
+
+
+def test_dependencies_point_the_way_design_says():
+    assert import_graph_violations() == []
+
+
+def test_the_import_check_catches_a_wrong_arrow(tmp_path):
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+    (tmp_path / "verifier" / "store.py").write_text("from booklet_web import create_app\n")
+    (tmp_path / "provisioner" / "seeding.py").write_text("import click\n")
+    (tmp_path / "provisioner" / "cli.py").write_text("import click\nfrom provisioner import seeding\n")
+    (tmp_path / "booklet_web" / "demo.py").write_text("import provisioner\n\ndef f():\n    import token_firmware\n")
+    (tmp_path / "booklet_web" / "auth.py").write_text("def f():\n    from provisioner import session\n")
+    assert import_graph_violations(tmp_path) == [
+        "provisioner/seeding.py: imports click",
+        "verifier/store.py: imports booklet_web",
+        "booklet_web/auth.py: imports provisioner",
+        "booklet_web/demo.py: imports provisioner",
+    ]
+
+
+def test_the_web_application_alone_loads_neither_the_provisioner_nor_the_firmware():
+    modules = sorted(p.stem for p in (ROOT / "booklet_web").glob("*.py") if p.stem not in ("__init__", "demo"))
+    assert {"auth", "admin", "cli", "server"} <= set(modules)
+    code = (f"import importlib, sys\nfor m in {modules!r}: importlib.import_module('booklet_web.' + m)\n"
+            "print(sorted(m for m in ('provisioner', 'token_firmware', 'click') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "['click']"  # the CLI's click, and nothing of the provisioner's side
