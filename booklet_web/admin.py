@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from booklet_web import exports, roster
 from booklet_web.auth import admin_required, services
 from booklet_web.forms import EmptyForm, RosterForm
+from booklet_web.livret import write_audit
 from booklet_web.tables import audit, classes, pupils, teaching, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,21 +50,24 @@ def assignment():
     except ValueError:
         abort(400)
     action = request.form.get("action")
+    if action not in ("ajouter", "retirer"):
+        abort(400)
+    now = datetime.fromtimestamp(services().clock(), UTC)
     with services().db.writer.begin() as conn:
-        if conn.execute(sa.select(users.c.id).where(users.c.id == user_id)).first() is None:
-            abort(404)
-        if conn.execute(sa.select(classes.c.id).where(classes.c.id == class_id)).first() is None:
+        teacher = conn.execute(sa.select(users.c.login).where(users.c.id == user_id)).scalar()
+        class_name = conn.execute(sa.select(classes.c.name).where(classes.c.id == class_id)).scalar()
+        if teacher is None or class_name is None:
             abort(404)
         exists = conn.execute(sa.select(teaching).where(teaching.c.user_id == user_id,
                                                         teaching.c.class_id == class_id)).first()
         if action == "ajouter" and not exists:
             conn.execute(teaching.insert().values(user_id=user_id, class_id=class_id))
+            write_audit(conn, g.user, "teaching-added", now, target=class_name, detail=teacher)
             flash("Affectation ajoutée.", "ok")
         elif action == "retirer" and exists:
             conn.execute(teaching.delete().where(teaching.c.user_id == user_id, teaching.c.class_id == class_id))
+            write_audit(conn, g.user, "teaching-removed", now, target=class_name, detail=teacher)
             flash("Affectation retirée.", "ok")
-        elif action not in ("ajouter", "retirer"):
-            abort(400)
     return redirect(url_for("admin.index"))
 
 
@@ -86,6 +92,11 @@ def roster_import():
     return render_template("admin/import.html", form=form, problems=problems, report=report), status
 
 
+JOURNAL_ACTIONS = {"items-recorded": "items renseignés", "item-withdrawn": "item retiré",
+                   "competence-validated": "compétence validée", "competence-cancelled": "validation annulée",
+                   "teaching-added": "affectation ajoutée", "teaching-removed": "affectation retirée"}
+
+
 @bp.route("/journal")
 @admin_required
 def journal():
@@ -95,7 +106,7 @@ def journal():
             sa.select(audit, users.c.login, pupils.c.last_name, pupils.c.first_name)
             .outerjoin(users, users.c.id == audit.c.actor_id).outerjoin(pupils, pupils.c.id == audit.c.pupil_id)
             .order_by(audit.c.id.desc()).limit(500)))
-    return render_template("admin/journal.html", rows=rows)
+    return render_template("admin/journal.html", rows=rows, actions=JOURNAL_ACTIONS)
 
 
 @bp.route("/export.xml", methods=["GET", "POST"])

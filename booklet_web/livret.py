@@ -204,8 +204,9 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table):
     raise NotImplementedError(f"unsupported database dialect {conn.dialect.name}")
 
 
-def _write_audit(conn: sa.Connection, actor: Actor, action: str, now: datetime, *, pupil_id: int | None = None,
-                 target: str | None = None, detail: str | None = None) -> None:
+def write_audit(conn: sa.Connection, actor: Actor, action: str, now: datetime, *, pupil_id: int | None = None,
+                target: str | None = None, detail: str | None = None) -> None:
+    """One row of the booklet's audit (who, when, what), in the caller's transaction."""
     conn.execute(audit.insert().values(at=now, actor_id=actor.id, action=action, pupil_id=pupil_id, target=target,
                                        detail=detail))
 
@@ -255,7 +256,7 @@ def save_items(engine: sa.Engine, ref: Referential, actor: Actor, class_id: int,
             gone = conn.execute(item_records.delete().where(*cond)).rowcount
             if gone:
                 result.withdrawn += gone
-                _write_audit(conn, actor, "item-withdrawn", now, pupil_id=pupil.id, target=item_id)
+                write_audit(conn, actor, "item-withdrawn", now, pupil_id=pupil.id, target=item_id)
             else:
                 exists = conn.execute(
                     sa.select(item_records.c.item_id).where(
@@ -265,7 +266,7 @@ def save_items(engine: sa.Engine, ref: Referential, actor: Actor, class_id: int,
                 if exists:
                     result.refused.append(item_id)
         if result.added:
-            _write_audit(conn, actor, "items-recorded", now, target=competence_id,
+            write_audit(conn, actor, "items-recorded", now, target=competence_id,
                          detail=f"{result.added} renseignement(s) pour {len(chosen)} élève(s)")
     return result
 
@@ -291,7 +292,7 @@ def validate_competence(engine: sa.Engine, ref: Referential, actor: Actor, class
                     validated_by=actor.id, validated_at=now))
         except sa.exc.IntegrityError:
             return False
-        _write_audit(conn, actor, "competence-validated", now, pupil_id=pupil_id, target=competence_id,
+        write_audit(conn, actor, "competence-validated", now, pupil_id=pupil_id, target=competence_id,
                      detail=language)
     return True
 
@@ -312,5 +313,5 @@ def cancel_competence(engine: sa.Engine, ref: Referential, actor: Actor, class_i
             .values(cancelled_by=actor.id, cancelled_at=now)
         ).rowcount
         if done:
-            _write_audit(conn, actor, "competence-cancelled", now, pupil_id=pupil_id, target=competence_id)
+            write_audit(conn, actor, "competence-cancelled", now, pupil_id=pupil_id, target=competence_id)
     return bool(done)

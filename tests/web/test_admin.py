@@ -62,6 +62,10 @@ def test_teaching_assignment_gives_access_to_the_class(world, client):
     client.post("/admin/affectations", data={"csrf_token": csrf_token(page.text), "classe": b,
                                              "enseignant": world.users["jdupont"], "action": "retirer"})
     assert teacher.get(f"/classe/{b}").status_code == 403
+    journal = " ".join(client.get("/admin/journal").text.split())  # who changed whose access, and when
+    for action in ("affectation retirée", "affectation ajoutée"):
+        assert (f"<td>15/01/2027 à 09:00</td><td>adurand</td><td>{action}</td> <td></td><td>3B</td> "
+                "<td>jdupont</td>") in journal
 
 
 def test_audit_pages(world, client):
