@@ -26,7 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from booklet_web.db import Database
 
 DB_FILE = "demo.db"
 KEYS_FILE = "keys.json"
@@ -103,15 +106,12 @@ def school_roster() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def create_school(url: str, keys_file: Path) -> None:
-    """Database, key ring, booklet schema, referential, roster, and a few items recorded by the demo users."""
-    import sqlalchemy as sa
-
-    from booklet_web import livret, schema
+@contextlib.contextmanager
+def _school_database(url: str, keys_file: Path) -> Iterator[Database]:
+    """The verifier's store and key ring, the booklet's schema and referential, all at head; the database is
+    disposed of afterwards."""
+    from booklet_web import schema
     from booklet_web.db import open_database
-    from booklet_web.referential import load_referential
-    from booklet_web.roster import import_roster, verifier_user_creator
-    from booklet_web.tables import classes, pupils
     from verifier import init_store
 
     store, _created, _revisions = init_store(url, keys_file, actor=OPERATOR)
@@ -120,6 +120,21 @@ def create_school(url: str, keys_file: Path) -> None:
     try:
         schema.upgrade(database.engine)
         schema.load_referential_into(database.engine)
+        yield database
+    finally:
+        database.dispose()
+
+
+def create_school(url: str, keys_file: Path) -> None:
+    """Database, key ring, booklet schema, referential, roster, and a few items recorded by the demo users."""
+    import sqlalchemy as sa
+
+    from booklet_web import livret
+    from booklet_web.referential import load_referential
+    from booklet_web.roster import import_roster, verifier_user_creator
+    from booklet_web.tables import classes, pupils
+
+    with _school_database(url, keys_file) as database:
         import_roster(database.writer, school_roster(), verifier_user_creator(OPERATOR))
         ref, now = load_referential(), datetime.now(UTC)
         with database.engine.connect() as conn:
@@ -137,24 +152,12 @@ def create_school(url: str, keys_file: Path) -> None:
                           c3, [], now)
         livret.validate_competence(database.writer, ref, actors["adurand"], class_ids["3A"], pupil_ids["3A"][0],
                                    "C7", None, now)
-    finally:
-        database.dispose()
 
 
 def upgrade_school(url: str, keys_file: Path) -> None:
     """A resumed demo made by an older checkout: both schemas brought to head, the referential refreshed."""
-    from booklet_web import schema
-    from booklet_web.db import open_database
-    from verifier import init_store
-
-    store, _created, _revisions = init_store(url, keys_file, actor=OPERATOR)
-    store.close()
-    database = open_database(url)
-    try:
-        schema.upgrade(database.engine)
-        schema.load_referential_into(database.engine)
-    finally:
-        database.dispose()
+    with _school_database(url, keys_file):
+        pass
 
 
 # --- the tokens --------------------------------------------------------------------------------------------------
