@@ -3,7 +3,8 @@
 Figures (each beside a baseline measured in the same run):
 - time to compute one code under MicroPython (goal < 5 ms on this machine; an RP2040 is slower, see
   docs/firmware.md), against the two bare SHA-1 computations any HMAC-SHA1 needs;
-- simulator start to its first HELLO answer (goal < 1 s), against the interpreter's own start-up;
+- simulator start to its first HELLO answer (goal < 1 s), against the interpreter's own start-up; and the same
+  from the ``jeton-sim`` command (its Python process, the ``PORT`` line, then HELLO), against Python's start-up;
 - round trip per protocol command over the pty, against an echo through the same pty and interpreter;
 - "Awake time per press" (s), read by the hardware's battery budget: how long the firmware keeps the code
   shown after a press, averaged over presses at 30 instants spread over a 30 s step, plus the measured time
@@ -22,6 +23,7 @@ import ast
 import os
 import pty
 import subprocess
+import sys
 import tempfile
 import time
 import tty
@@ -215,6 +217,24 @@ def _sim_start_to_hello(root: Path) -> float:
     return elapsed
 
 
+def _command_start_to_hello(root: Path) -> float:
+    """``jeton-sim --headless`` as a user runs it: from the command to its first HELLO answer."""
+    start = time.perf_counter()
+    cmd = [sys.executable, "-m", "token_firmware.sim", "--state", str(root), "--headless"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # noqa: S603
+    try:
+        first = proc.stdout.readline().split()
+        if first[:1] != ["PORT"]:
+            raise RuntimeError(f"jeton-sim printed {first!r} instead of its PORT line")
+        with serial.Serial(first[1], timeout=5) as ser:
+            _ask(ser, "1 HELLO")
+        elapsed = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return elapsed
+
+
 def _interpreter_start(exe: str) -> float:
     start = time.perf_counter()
     subprocess.run([exe, "-X", "heapsize=48k", "-c", "pass"], check=True)
@@ -298,7 +318,13 @@ def run(quick: bool) -> list[Figure]:
         startup = median([_interpreter_start(exe) for _ in range(repeat)])
         figures.append(
             Figure("Simulator start to HELLO answer", hello, "s", "MicroPython start-up (run `pass`)", startup,
-                   goal="< 1 s")
+                   goal="< 1 s", note="token_firmware.sim.SimulatedToken in this process")
+        )  # fmt: skip
+        command = median([_command_start_to_hello(root / f"cmd-{n}") for n in range(repeat)])
+        python = median(timings(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), repeat))  # noqa: S603
+        figures.append(
+            Figure("`jeton-sim` command start to HELLO answer", command, "s", "Python start-up (`python -c pass`)",
+                   python, goal="< 1 s", note="a new process: Python, the launcher, MicroPython, then HELLO")
         )  # fmt: skip
 
         echo = _echo_round_trip(exe, repeat * 4)
