@@ -1,7 +1,7 @@
 """``jeton-web``: serve the booklet (gunicorn), create its tables, load the referential, import a roster.
 
-Thin: every command calls the library and turns its errors into one line on stderr (tracebacks with
---verbose).
+Thin: every command calls the library and turns its errors into one French line on stderr (tracebacks with
+--verbose), worded like ``jeton-admin``'s for the verifier's errors.
 """
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ import click
 from booklet_web.db import open_database
 
 DB_OPTION = click.option("--db", "db_url", envvar="JETON_DB_URL", default="sqlite:///var/jeton.db",
-                         show_default=True, help="database URL (SQLite file or PostgreSQL), shared with the verifier")
+                         show_default=True, help="Base de données (SQLite ou PostgreSQL), celle du vérificateur.")
 KEYS_OPTION = click.option("--keys", "keys_file", envvar="JETON_KEYS_FILE", type=click.Path(dir_okay=False),
-                           help="key ring file of the verifier (or JETON_KEYS_FILE)")
+                           help="Trousseau de clés du vérificateur (ou JETON_KEYS_FILE).")
 
 
 @click.group()
-@click.option("--verbose", is_flag=True, help="show tracebacks on errors")
+@click.option("--verbose", is_flag=True, help="Afficher la trace complète des erreurs.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """The LPC booklet web application (Livret Personnel de Compétences)."""
+    """L'application web du Livret Personnel de Compétences (LPC)."""
     ctx.obj = {"verbose": verbose}
 
 
 @cli.command("init-db")
 @DB_OPTION
 def init_db(db_url: str) -> None:
-    """Create or upgrade the booklet's tables and load the referential (run `jeton-admin init` first)."""
+    """Créer ou mettre à jour les tables du livret et charger le référentiel (après `jeton-admin init`)."""
     import sqlalchemy as sa
 
     from booklet_web import schema
@@ -37,20 +37,20 @@ def init_db(db_url: str) -> None:
     database = open_database(db_url)
     try:
         if not sa.inspect(database.engine).has_table("users"):
-            raise click.ClickException("the verifier's tables are missing: run `jeton-admin init` first")
+            raise click.ClickException("les tables du vérificateur manquent : lancez d'abord `jeton-admin init`")
         before = schema.current_revision(database.engine)
         schema.upgrade(database.engine)
         comps, items = schema.load_referential_into(database.engine)
         after = schema.current_revision(database.engine)
     finally:
         database.dispose()
-    click.echo(f"booklet schema {before or 'none'} -> {after}; referential: {comps} compétences, {items} items")
+    click.echo(f"schéma du livret {before or 'aucun'} -> {after} ; référentiel : {comps} compétences, {items} items")
 
 
 @cli.command("load-referential")
 @DB_OPTION
 def load_referential(db_url: str) -> None:
-    """Load (or refresh) the palier 3 referential into the database."""
+    """Charger (ou recharger) le référentiel du palier 3 dans la base."""
     from booklet_web import schema
 
     database = open_database(db_url)
@@ -58,19 +58,19 @@ def load_referential(db_url: str) -> None:
         comps, items = schema.load_referential_into(database.engine)
     finally:
         database.dispose()
-    click.echo(f"referential loaded: {comps} compétences, {items} items")
+    click.echo(f"référentiel chargé : {comps} compétences, {items} items")
 
 
 @cli.command("import-roster")
 @click.argument("csv_file", type=click.File("rb"))
 @DB_OPTION
 def import_roster(csv_file, db_url: str) -> None:
-    """Import classes, pupils and teachers from CSV_FILE (see docs/booklet.md); all or nothing."""
+    """Importer classes, élèves et enseignants depuis CSV_FILE (voir docs/booklet.md) : tout ou rien."""
     from booklet_web import roster
 
     data = csv_file.read(roster.MAX_BYTES + 1)
     if len(data) > roster.MAX_BYTES:
-        raise click.ClickException(f"file too large (at most {roster.MAX_BYTES // 1024 // 1024} MB)")
+        raise click.ClickException(f"fichier trop volumineux ({roster.MAX_BYTES // 1024 // 1024} Mo au plus)")
     database = open_database(db_url)
     try:
         try:
@@ -79,7 +79,7 @@ def import_roster(csv_file, db_url: str) -> None:
             for line, message in exc.problems:
                 click.echo(f"{csv_file.name}:{line}: {message}" if line else f"{csv_file.name}: {message}",
                            err=True)
-            raise click.ClickException(f"{len(exc.problems)} bad line(s): nothing was imported") from None
+            raise click.ClickException(f"{len(exc.problems)} ligne(s) en erreur : rien n'a été importé") from None
     finally:
         database.dispose()
     for note in report.notes:
@@ -90,17 +90,17 @@ def import_roster(csv_file, db_url: str) -> None:
 @cli.command()
 @DB_OPTION
 @KEYS_OPTION
-@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="address:port to listen on")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="worker processes")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Adresse:port d'écoute.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Nombre de processus.")
 @click.option("--insecure-http", is_flag=True,
-              help="send the session cookie over plain HTTP (tests, demo); in production serve behind HTTPS")
-@click.option("--proxy", is_flag=True, help="trust X-Forwarded-* from one reverse proxy (TLS terminated there)")
+              help="Cookie de session aussi en HTTP simple (tests, démo) ; en production, servir derrière HTTPS.")
+@click.option("--proxy", is_flag=True, help="Faire confiance aux X-Forwarded-* d'un proxy inverse (qui fait le TLS).")
 def serve(db_url: str, keys_file: str | None, bind: str, workers: int, insecure_http: bool, proxy: bool) -> None:
-    """Serve the application with gunicorn (several processes may share one PostgreSQL)."""
+    """Servir l'application avec gunicorn (plusieurs processus peuvent partager un PostgreSQL)."""
     from booklet_web.server import run_gunicorn
 
     if not keys_file:
-        raise click.ClickException("no key file: pass --keys FILE or set JETON_KEYS_FILE")
+        raise click.ClickException("aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE")
     config = {"JETON_DB_URL": db_url, "JETON_KEYS_FILE": keys_file, "SESSION_COOKIE_SECURE": not insecure_http,
               "JETON_PROXY": proxy}
     # Build one app now so that a wrong database or key file is one clear error before any worker starts.
@@ -131,12 +131,12 @@ def demo(fresh: bool, directory: str, port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: one line on stderr and a non-zero exit on error."""
+    """Console entry point: one French line on stderr and a non-zero exit on error (traceback with --verbose)."""
     verbose = "--verbose" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="jeton-web", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo("jeton-web: interrompu", err=True)
         return 1
     except click.ClickException as exc:
         click.echo(f"jeton-web: {exc.format_message()}", err=True)
@@ -146,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if verbose:
             raise
-        click.echo(f"jeton-web: {exc.__class__.__name__}: {exc}", err=True)
+        from verifier.cli import EXPECTED_ERRORS, error_message
+
+        message = error_message(exc) if isinstance(exc, EXPECTED_ERRORS) else f"{exc.__class__.__name__} : {exc}"
+        click.echo(f"jeton-web: {message}", err=True)
         return 1
     return 0
 

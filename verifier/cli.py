@@ -38,6 +38,19 @@ _STATES_FR = {
 }
 
 
+EXPECTED_ERRORS = (VerifierError, sa.exc.SQLAlchemyError, OSError)
+"""The errors a command line turns into one French line (anything else is a bug: a traceback)."""
+
+
+def error_message(exc: Exception) -> str:
+    """The one-line French message for one of ``EXPECTED_ERRORS`` (also used by ``jeton-web``)."""
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return f"base de données inaccessible ou refusée ({exc.__class__.__name__})"
+    if isinstance(exc, OSError):
+        return f"fichier inaccessible : {exc.strerror or exc.__class__.__name__}"
+    return _french(exc)
+
+
 def _french(exc: Exception) -> str:
     """The one-line French message for an error (the library's English message when there is no translation)."""
     if isinstance(exc, NoKeysError):
@@ -363,16 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"jeton-admin : erreur : {exc.format_message()}", err=True)
         return exc.exit_code or 1
-    except (VerifierError, sa.exc.SQLAlchemyError, OSError) as exc:
+    except EXPECTED_ERRORS as exc:
         if verbose:
             traceback.print_exc()
-        if isinstance(exc, sa.exc.SQLAlchemyError):
-            message = f"base de données inaccessible ou refusée ({exc.__class__.__name__})"
-        elif isinstance(exc, OSError):
-            message = f"fichier inaccessible : {exc.strerror or exc.__class__.__name__}"
-        else:
-            message = _french(exc)
-        click.echo(f"jeton-admin : erreur : {message}", err=True)
+        click.echo(f"jeton-admin : erreur : {error_message(exc)}", err=True)
         return 1
     return 0
 

@@ -105,7 +105,7 @@ def test_cli_import_roster_reports_line_numbers_and_exits_non_zero(world, tmp_pa
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert f"{bad}:3: classe manquante pour un élève" in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == "jeton-web: 4 bad line(s): nothing was imported"
+    assert proc.stderr.strip().splitlines()[-1] == "jeton-web: 4 ligne(s) en erreur : rien n'a été importé"
     assert "Traceback" not in proc.stderr
     assert counts(world) == before
     good = tmp_path / "good.csv"
@@ -165,12 +165,16 @@ def test_lpc_xml_export(world, client):
 def test_cli_load_referential_and_serve_without_keys(world, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "load-referential", "--db", world.url],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0 and proc.stdout.strip() == "referential loaded: 7 compétences, 98 items"
+    assert proc.returncode == 0 and proc.stdout.strip() == "référentiel chargé : 7 compétences, 98 items"
     env = {k: v for k, v in os.environ.items() if k != "JETON_KEYS_FILE"}
     proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "serve", "--db", world.url],
                           capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "jeton-web: no key file: pass --keys FILE or set JETON_KEYS_FILE"
+    assert proc.stderr.strip() == "jeton-web: aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE"
+    proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "serve", "--db", f"sqlite:///{tmp_path / 'x.db'}",
+                           "--keys", str(world.keys)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the verifier's error, worded as jeton-admin's
+    assert proc.stderr.startswith("jeton-web: base de données à préparer : lancez `jeton-admin init`")
     proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "import-roster", str(tmp_path / "absent.csv"),
                            "--db", world.url], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "absent.csv" in proc.stderr and "Traceback" not in proc.stderr

@@ -47,12 +47,13 @@ def test_init_db_then_serve_with_two_workers_on_postgresql(postgres_base_url, tm
         db = url.render_as_string(hide_password=False)
         proc = run("init-db", "--db", db)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
-        assert proc.stderr.strip() == "jeton-web: the verifier's tables are missing: run `jeton-admin init` first"
+        assert proc.stderr.strip() == ("jeton-web: les tables du vérificateur manquent : lancez d'abord "
+                                       "`jeton-admin init`")
         store, _, _ = verifier.init_store(db, keys)
         proc = run("init-db", "--db", db)
         assert proc.returncode == 0, proc.stderr
-        assert "booklet schema none -> b0001; referential: 7 compétences, 98 items" in proc.stdout
-        assert run("init-db", "--db", db).stdout.startswith("booklet schema b0001 -> b0001")
+        assert "schéma du livret aucun -> b0001 ; référentiel : 7 compétences, 98 items" in proc.stdout
+        assert run("init-db", "--db", db).stdout.startswith("schéma du livret b0001 -> b0001")
         roster = tmp_path / "roster.csv"
         roster.write_bytes(sample_roster())
         assert run("import-roster", str(roster), "--db", db).returncode == 0
