@@ -98,13 +98,13 @@ class Supply:
     shelf_years: float | None = None
 
 
-AAA2 = Supply("2 x AAA alkaline", cited("aaa_capacity_mah"), cited("aaa_self_discharge"),
-              cited("aaa_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("aaa_shelf_years"))
+AAA2 = Supply("2 x AAA alkaline", cited("aaa_capacity_mah"), cited("alkaline_self_discharge"),
+              cited("alkaline_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("alkaline_shelf_years"))
 CR2032 = Supply("CR2032 coin cell", cited("cr2032_capacity_mah"), cited("cr2032_self_discharge"),
                 cited("cr2032_mid_v") - cited("schottky_drop_v"), cited("cr2032_max_continuous_ma"),
                 cited("cr2032_shelf_years"))
-AA2 = Supply("2 x AA alkaline (reference)", cited("aa_capacity_mah"), cited("aaa_self_discharge"),
-             cited("aaa_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("aaa_shelf_years"))
+AA2 = Supply("2 x AA alkaline (reference)", cited("aa_capacity_mah"), cited("alkaline_self_discharge"),
+             cited("alkaline_pack_mid_v") - cited("schottky_drop_v"), shelf_years=cited("alkaline_shelf_years"))
 SUPPLIES = (AA2, AAA2, CR2032)
 REFERENCE = AA2  # the holder and cells of hardware/bom.csv (a test checks they agree)
 

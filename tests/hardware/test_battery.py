@@ -65,20 +65,20 @@ def by_hand(f: dict[str, float], capacity: float, awake_s: float, presses: int, 
     """
     # TM1637 datasheet, display control: level 0..7 -> 1, 2, 4, 10, 11, 12, 13, 14 sixteenths.
     duty = {0: 1, 1: 2, 2: 4, 3: 10, 4: 11, 5: 12, 6: 13, 7: 14}[firmware_setting("BRIGHTNESS")] / 16
-    vsys = f["aaa_pack_mid_v"] - f["schottky_drop_v"]
+    vsys = f["alkaline_pack_mid_v"] - f["schottky_drop_v"]
     share = (vsys - 2.0) / (3.0 - 2.0)
     busy = f["pico_125mhz_2v0"] + (f["pico_125mhz_3v0"] - f["pico_125mhz_2v0"]) * share
     asleep = f["pico_lightsleep_mw"] / vsys
     through_regulator = f["rail_3v3"] / (vsys * f["buck_boost_efficiency"])
     display = f["segments_per_digit"] * f["segment_peak_ma"] * duty * through_regulator
     clock = f["ds3231_vcc_ua"] / 1000 * through_regulator
-    latch_ma = f["aaa_pack_mid_v"] / f["r1_ohm"] * 1000
+    latch_ma = f["alkaline_pack_mid_v"] / f["r1_ohm"] * 1000
     led = f["pico_led_ma"] * through_regulator if firmware_setting("LED_WHILE_HELD") else 0.0
     rest = display + clock + latch_ma + led
     cpu = busy if busy_share is None else busy_share * busy + (1 - busy_share) * asleep
     mas = f["pico_boot_s"] * (busy + rest) + awake_s * (cpu + rest)
     per_day = presses * mas / 3600 + 24 * (f["q1_leak_ua"] + f["d3_leak_ua"]) / 1000
-    years = capacity / (365.25 * per_day + capacity * f["aaa_self_discharge"])
+    years = capacity / (365.25 * per_day + capacity * f["alkaline_self_discharge"])
     return mas / (awake_s + f["pico_boot_s"]), years
 
 
@@ -123,7 +123,7 @@ def test_a_board_file_without_brightness_is_refused(tmp_path):
 
 def test_lightsleep_profile_uses_the_sleeping_power():
     f = figures()
-    vsys = f["aaa_pack_mid_v"] - f["schottky_drop_v"]
+    vsys = f["alkaline_pack_mid_v"] - f["schottky_drop_v"]
     assert battery.pico_current_ma(vsys, None) == pytest.approx(f["pico_lightsleep_mw"] / vsys)
 
 
@@ -265,3 +265,18 @@ def test_an_uncited_or_malformed_figure_is_refused(tmp_path, row, message):
     path.write_text("key,value,unit,source,kind\n" + row + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=message):
         figures_module.load_figures(path)
+
+
+def test_the_verdicts_written_by_hand_quote_the_computed_lives():
+    """The prose beside the generated block (the verdicts, the French summary) says the years the budget computes."""
+    text = " ".join(docblock.GUIDE.read_text(encoding="utf-8").split())
+    awake_s, _source = battery.awake_time()
+    profile = battery.firmware_profile()
+    aa = battery.token_life_years(battery.AA2, profile, awake_s, battery.GOAL_PRESSES)
+    aaa = battery.token_life_years(battery.AAA2, profile, awake_s, battery.GOAL_PRESSES)
+    assert f"about {aa:.1f} years at 10 presses a day" in text, "update the verdicts after `make battery`"
+    assert f"about {aaa:.1f} years at 10 presses a day" in text, "update the verdicts after `make battery`"
+    assert f"environ {aa:.1f} ans à 10 appuis par jour".replace(".", ",") in text, "update the Résumé"
+    assert f"(environ {aaa:.1f} ans)".replace(".", ",") in text, "update the Résumé"
+    assert f"up to about {battery.max_awake_s_for_goal(battery.AA2, profile):.0f} s awake per press" in text
+    assert f"it would need {battery.max_awake_s_for_goal(battery.AAA2, profile):.1f} s or less per press" in text
