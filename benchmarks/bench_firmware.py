@@ -20,6 +20,7 @@ Figures (each beside a baseline measured in the same run):
 from __future__ import annotations
 
 import ast
+import json
 import os
 import pty
 import subprocess
@@ -33,10 +34,13 @@ from pathlib import Path
 import serial
 
 from benchmarks.runner import Figure, median, timings
+from tests.firmware.helpers import MP_DIR
+from tests.golden_frames import STARTS
 from token_firmware import DEVICE_DIR
 from token_firmware.sim import SimulatedToken, find_micropython
 
 SECRET_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # noqa: S105 - the RFC 4226 test key, public
+_STEP_START = 1767225600  # a step boundary: the phases below are ms into this step
 
 _CODE_TIMING = """
 import time, hashlib, otp
@@ -57,99 +61,6 @@ for name, fn in (("code", code), ("bare", bare)):
         out.append(time.ticks_diff(time.ticks_us(), t0))
     out.sort()
     print(name, out[len(out) // 2])
-"""
-
-# The firmware's loop on a board whose sleeps move its milliseconds and its clock (as a token's would), one
-# press at each PHASE (ms into a 30 s step); prints the held time and the passes of the loop of each press.
-_PRESSES = """
-import app, store, otp
-T0 = 1767225600  # a step boundary
-
-
-class Clock:
-    def __init__(self):
-        self.ms = 0
-
-    def now(self):
-        return T0 + self.ms // 1000
-
-    def lost(self):
-        return False
-
-    def set(self, unix):
-        pass
-
-
-class Display:
-    def show(self, text, dots):
-        pass
-
-    def off(self):
-        pass
-
-
-class Board:
-    MODEL = "bench"
-    PRESS_AT_BOOT = False
-
-    def __init__(self, clock):
-        self.flash_dir = DIR
-        self.clock = clock
-        self.display = Display()
-        self.ms = 0
-        self.held = False
-        self.press = False
-        self.wakeups = 0
-
-    def ticks_ms(self):
-        return self.ms
-
-    def ticks_add(self, a, b):
-        return a + b
-
-    def ticks_diff(self, a, b):
-        return a - b
-
-    def sleep(self, ms):
-        self.ms += ms
-        self.clock.ms = self.ms
-        if self.held:
-            self.wakeups += 1
-
-    def read(self):
-        return b""
-
-    def write(self, data):
-        pass
-
-    def pressed(self):
-        p, self.press = self.press, False
-        return p
-
-    def hold(self):
-        self.held = True
-
-    def release(self):
-        self.held = False
-        self.released = self.ms
-
-    def set_ctrl_c(self, enabled):
-        pass
-
-
-store.Store(DIR).save("locked", "JT-000001", otp.b32decode(SECRET), "sha1", 6, 30)
-for phase in PHASES:
-    clock = Clock()
-    board = Board(clock)
-    token = app.App(board)
-    while board.ms < phase:
-        token.step_loop()
-    board.press = True
-    start = board.ms
-    token.step_loop()
-    while board.held:
-        token.step_loop()
-    print(board.released - start, board.wakeups)
 """
 
 _ECHO = """
@@ -181,13 +92,25 @@ def _app_setting(name: str) -> int:
 
 
 def _presses(exe: str, phases: list[int]) -> list[tuple[int, int]]:
-    """(ms held, wake-ups while held) of one press at each phase, from the firmware's loop under MicroPython."""
-    with tempfile.TemporaryDirectory() as flash:
-        env = dict(os.environ, MICROPYPATH=f"{DEVICE_DIR}:.frozen")
-        head = f"DIR = {flash!r}\nSECRET = {SECRET_B32!r}\nPHASES = {phases!r}\n"
-        out = subprocess.run([exe, "-X", "heapsize=256k", "-c", head + _PRESSES], capture_output=True, env=env,
-                             check=True).stdout.decode()
-    return [(int(a), int(b)) for a, b in (line.split() for line in out.splitlines())]
+    """(ms held, wake-ups while held) of one press at each phase (ms into a 30 s step), from the firmware's loop
+    under MicroPython on the tests' fake board whose sleeps move its milliseconds and its clock
+    (tests/firmware/mp/sleep_runner.py); a wake-up is a sleep that starts while the power is held."""
+    env = dict(os.environ, MICROPYPATH=":".join([str(DEVICE_DIR), str(MP_DIR), ".frozen"]))
+    start = dict(STARTS["locked"], time=_STEP_START)
+    out = []
+    for phase in phases:
+        with tempfile.TemporaryDirectory() as flash:
+            job = {"dir": flash, "start": start, "presses": [phase], "until_ms": phase + 2 * _app_setting("SHOW_MS")}
+            done = subprocess.run([exe, "-X", "heapsize=256k", str(MP_DIR / "sleep_runner.py")],  # noqa: S603
+                                  input=json.dumps(job).encode(), capture_output=True, env=env, check=True)
+        run = json.loads(done.stdout)
+        (_, held), (_, released) = run["holds"]
+        at, wakeups = 0, 0
+        for ms in run["sleeps"]:
+            wakeups += held <= at < released
+            at += ms
+        out.append((released - held, wakeups))
+    return out
 
 
 def _code_time(exe: str, n: int) -> tuple[float, float]:
