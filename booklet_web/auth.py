@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from booklet_web.forms import EmptyForm, LoginForm, NewPinForm, NextCodeForm, PasscodeForm
 from booklet_web.livret import actor_by_id
+from verifier.errors import PinPolicyError, TicketError
 
 bp = Blueprint("auth", __name__, url_prefix="/connexion")
 
@@ -141,8 +142,6 @@ def new_pin():
     pending = _pending("pin")
     form = NewPinForm()
     if form.validate_on_submit():
-        from verifier.errors import PinPolicyError, TicketError
-
         try:  # the PIN policy (twice the same, digits, length, not trivial) is the verifier's alone
             services().verifier.set_pin(pending["ticket"], form.pin.data, form.confirm.data, **_when())
         except (PinPolicyError, TicketError) as exc:  # the verifier's refusal, told in French
@@ -152,19 +151,15 @@ def new_pin():
     return render_template("auth/new_pin.html", form=form), (400 if form.errors else 200)
 
 
-def _pin_refused(exc: Exception, form):
-    from verifier.errors import PinPolicyError, TicketError
-
+def _pin_refused(exc: PinPolicyError | TicketError, form):
     if isinstance(exc, TicketError):
         session.clear()
         return render_template("auth/login.html", form=LoginForm(formdata=None),
                                error="Le délai est dépassé : authentifiez-vous de nouveau avec le code de votre "
                                      "clé."), 400
-    if isinstance(exc, PinPolicyError):
-        rules = services().verifier.settings
-        message = PIN_REFUSALS.get(exc.reason, PIN_REFUSALS["format"]).format(min=rules.pin_min, max=rules.pin_max)
-        return render_template("auth/new_pin.html", form=form, error=message), 400
-    raise exc
+    rules = services().verifier.settings
+    message = PIN_REFUSALS.get(exc.reason, PIN_REFUSALS["format"]).format(min=rules.pin_min, max=rules.pin_max)
+    return render_template("auth/new_pin.html", form=form, error=message), 400
 
 
 @bp.route("/passcode", methods=["GET", "POST"])
