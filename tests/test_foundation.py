@@ -204,3 +204,13 @@ def test_the_web_application_alone_loads_neither_the_provisioner_nor_the_firmwar
             "print(sorted(m for m in ('provisioner', 'token_firmware', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "['click']"  # the CLI's click, and nothing of the provisioner's side
+
+
+def test_every_benchmark_is_documented_with_its_committed_results():
+    guide = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    names = runner.discover()
+    assert "bench_interpreters" in names
+    for name in names:
+        assert f"| `{name}.py` |" in guide, f"docs/benchmarks.md has no row for {name}"
+        assert f"(../benchmarks/results/{name}.json)" in guide, f"docs/benchmarks.md does not link {name}'s results"
+        assert (runner.RESULTS / f"{name}.json").exists(), f"run `make bench` and commit results/{name}.json"
