@@ -83,7 +83,7 @@ def roster_import():
         data = form.fichier.data.read()
         try:
             creator = roster.verifier_user_creator(g.user.login, services().clock)
-            report = roster.import_roster(services().db.writer, data, creator)
+            report = roster.import_roster(services().db.writer, data, creator, actor=g.user, now=services().clock())
         except roster.RosterError as exc:
             problems = exc.problems
             status = 400
@@ -94,7 +94,8 @@ def roster_import():
 
 JOURNAL_ACTIONS = {"items-recorded": "items renseignés", "item-withdrawn": "item retiré",
                    "competence-validated": "compétence validée", "competence-cancelled": "validation annulée",
-                   "teaching-added": "affectation ajoutée", "teaching-removed": "affectation retirée"}
+                   "teaching-added": "affectation ajoutée", "teaching-removed": "affectation retirée",
+                   "roster-imported": "import CSV"}
 
 
 @bp.route("/journal")

@@ -204,11 +204,11 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table):
     raise NotImplementedError(f"unsupported database dialect {conn.dialect.name}")
 
 
-def write_audit(conn: sa.Connection, actor: Actor, action: str, now: datetime, *, pupil_id: int | None = None,
+def write_audit(conn: sa.Connection, actor: Actor | None, action: str, now: datetime, *, pupil_id: int | None = None,
                 target: str | None = None, detail: str | None = None) -> None:
-    """One row of the booklet's audit (who, when, what), in the caller's transaction."""
-    conn.execute(audit.insert().values(at=now, actor_id=actor.id, action=action, pupil_id=pupil_id, target=target,
-                                       detail=detail))
+    """One row of the booklet's audit (who, when, what), in the caller's transaction (``actor`` None: a command)."""
+    conn.execute(audit.insert().values(at=now, actor_id=actor.id if actor else None, action=action,
+                                       pupil_id=pupil_id, target=target, detail=detail))
 
 
 def check_items(ref: Referential, competence_id: str, item_ids: Iterable[str]) -> list[str]:

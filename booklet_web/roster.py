@@ -15,9 +15,11 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from booklet_web.livret import Actor, write_audit
 from booklet_web.tables import classes, pupils, teaching, users
 
 COLUMNS = ("type", "classe", "nom", "prenom", "identifiant")
@@ -145,8 +147,10 @@ def parse_roster(data: bytes) -> list[RosterLine]:
     return lines
 
 
-def import_roster(engine: sa.Engine, data: bytes, create_user: CreateUser) -> RosterReport:
-    """Check the whole file, then write it in one transaction (nothing is written when any line is wrong)."""
+def import_roster(engine: sa.Engine, data: bytes, create_user: CreateUser, *, actor: Actor | None = None,
+                  now: float | None = None) -> RosterReport:
+    """Check the whole file, then write it in one transaction (nothing is written when any line is wrong), with
+    one row of the booklet's audit saying who imported what (``actor`` None: the command line)."""
     lines = parse_roster(data)
     report = RosterReport()
     with engine.begin() as conn:
@@ -189,6 +193,8 @@ def import_roster(engine: sa.Engine, data: bytes, create_user: CreateUser) -> Ro
                 if not found:
                     conn.execute(teaching.insert().values(user_id=uid, class_id=cid))
                     report.assignments += 1
+        write_audit(conn, actor, "roster-imported", datetime.fromtimestamp(time.time() if now is None else now, UTC),
+                    detail=report.summary()[:300])
     return report
 
 

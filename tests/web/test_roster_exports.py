@@ -60,6 +60,9 @@ def test_admin_page_imports_a_good_file(world, client):
             "1 compte(s) créé(s), 1 affectation(s) ajoutée(s).") in page.text
     assert world.store.get_user("pleroy").display_name == "Paul Leroy"
     assert any(e.action == "user.add" and e.login == "pleroy" for e in world.store.audit(limit=20))
+    journal = " ".join(client.get("/admin/journal").text.split())
+    assert ("<td>15/01/2027 à 09:00</td><td>adurand</td><td>import CSV</td> <td></td><td></td> <td>1 classe(s) "
+            "créée(s), 1 élève(s) ajouté(s)") in journal
 
 
 def test_a_failure_while_writing_leaves_no_account_behind(world):
