@@ -6,6 +6,7 @@ non-zero exit; ``--verbose`` shows the traceback.
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from provisioner.errors import ProvisionerError
+from provisioner.errors import ExportError, ProvisionerError
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -68,6 +69,35 @@ def _operator(value: str | None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "inconnu"
+
+
+_WRITE_REASONS = {errno.ENOENT: "dossier introuvable", errno.EACCES: "accès refusé", errno.EPERM: "accès refusé",
+                  errno.EISDIR: "c'est un dossier", errno.ENOSPC: "disque plein"}
+
+
+def _cannot_write(path: Path, err: int | None, text: str | None = None) -> ExportError:
+    """One French line for a file that cannot be written."""
+    return ExportError(f"impossible d'écrire {path} : {_WRITE_REASONS.get(err, text or 'erreur du système')}")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before anything is changed, a file that cannot be created (missing folder, a folder's name)."""
+    if path.is_dir():
+        raise _cannot_write(path, errno.EISDIR)
+    if not path.parent.is_dir():
+        raise _cannot_write(path, errno.ENOENT)
+    if not os.access(path.parent, os.W_OK):
+        raise _cannot_write(path, errno.EACCES)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, readable by its owner only (it holds secrets)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise _cannot_write(path, exc.errno, exc.strerror) from None
 
 
 def _records(db_url: str | None, keys_file: str | None):
@@ -287,12 +317,12 @@ def wipe(port, force, label, db_url, keys_file):
 @store_options
 def export(fmt, password, psk_hex, serials, output, force, db_url, keys_file):
     """Exporter les jetons pour un serveur (privacyIDEA, jeton-admin import)."""
-    from provisioner.errors import ExportError
     from provisioner.exporting import collect, read_pskc, to_oath_csv, to_pskc
 
     path = Path(output)
     if path.exists() and not force:
         raise ExportError(f"{path} existe déjà (--force pour le remplacer)")
+    _check_writable(path)
     psk = None
     if fmt == "pskc":
         if psk_hex:
@@ -310,9 +340,7 @@ def export(fmt, password, psk_hex, serials, output, force, db_url, keys_file):
             raise ExportError("relecture du fichier PSKC incomplète")
     else:
         data = to_oath_csv(items)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
+    _write_private(path, data)
     say(f"{len(items)} jeton(s) exporté(s) vers {path} ({fmt}{', EN CLAIR' if fmt == 'csv' else ''}).")
 
 
@@ -327,13 +355,13 @@ def software(login, algo, digits, period, operator, png, no_terminal, show_uri, 
     """Créer un jeton logiciel (FreeOTP, Google Authenticator) pour LOGIN et afficher son QR code."""
     from provisioner.software import create_software_token, qr_png, qr_terminal
 
+    if png:
+        _check_writable(Path(png))  # before the token exists: a PNG that cannot be written changes nothing
     with _records(db_url, keys_file) as records:
         token = create_software_token(records, login, algo=algo, digits=int(digits), period=int(period),
                                       operator=_operator(operator))
     if png:
-        fd = os.open(png, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(qr_png(token.uri))
+        _write_private(Path(png), qr_png(token.uri))
     if not no_terminal:
         say(qr_terminal(token.uri))
     say(f"Jeton logiciel {token.serial} créé pour {login} : à scanner une seule fois, puis détruire le PNG.")

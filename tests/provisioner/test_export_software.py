@@ -105,6 +105,20 @@ def test_export_refuses_to_overwrite_an_existing_file_and_an_empty_store(cli, st
     assert not (tmp_path / "new.csv").exists()
 
 
+def test_a_file_that_cannot_be_written_is_one_line_and_changes_nothing(cli, store_files, tmp_path):
+    ready_tokens(store_files, 1)
+    with open_store(store_files.db, store_files.keys) as store:
+        store.add_user("mdupont")
+    missing = tmp_path / "absent" / "tokens.csv"
+    run = cli("export", "--format", "csv", "-o", str(missing), *store_files.args())
+    assert (run.code, run.err.strip()) == (1, f"erreur : impossible d'écrire {missing} : dossier introuvable")
+    run = cli("software", "mdupont", "--png", str(missing), "--no-terminal", *store_files.args())
+    assert (run.code, run.err.strip()) == (1, f"erreur : impossible d'écrire {missing} : dossier introuvable")
+    assert not missing.parent.exists()
+    with open_store(store_files.db, store_files.keys) as store:
+        assert store.list_tokens(login="mdupont") == []  # no software token without its QR code
+
+
 def test_software_token_gives_a_scannable_uri_and_png_for_an_existing_user(cli, store_files, tmp_path):
     with open_store(store_files.db, store_files.keys) as store:
         store.add_user("mdupont", "Marie Dupont")
