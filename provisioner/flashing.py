@@ -20,6 +20,7 @@ from pathlib import Path
 from provisioner.discovery import probe_port
 from provisioner.errors import FlashError, ProvisionerError, TokenStateError, TransportError
 from provisioner.session import Hello, TokenSession
+from provisioner.transport import Transport
 
 #: Files that must stay source, because MicroPython runs them by name at boot.
 BOOT_FILES = ("boot.py", "main.py")
@@ -96,6 +97,7 @@ def flash(port: str, *, compile_mpy: bool = True, boot_timeout: float = 15.0) ->
         try:
             board = SerialTransport(port, exclusive=True, timeout=None)
         except MpremoteError as exc:
+            Transport(port).close()  # mpremote hides why: this raises the port's own problem (missing, busy, access)
             raise TransportError(port, str(exc)) from None
         try:
             board.enter_raw_repl(soft_reset=False, timeout_overall=10)

@@ -66,3 +66,9 @@ def test_flash_refuses_a_seeded_token_that_is_not_locked_yet(cli, store_files, s
     assert run.err.strip().splitlines()[-1] == (
         "erreur : la clé JT-000001 est initialisée : effacez-la (`jeton-provision wipe`) avant de la reflasher"
     )
+
+
+def test_flash_a_missing_port_is_one_line_saying_so(cli):
+    run = cli("flash", "/dev/ttyACM-jeton-absent")
+    assert run.code == 1
+    assert run.err.strip().splitlines()[-1] == "erreur : port /dev/ttyACM-jeton-absent : introuvable (clé débranchée ?)"
