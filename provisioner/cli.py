@@ -206,8 +206,9 @@ def seed(ctx, port, serial, algo, digits, period, operator, prefix, force, timeo
 @click.option("--no-usb", is_flag=True, help="Ne pas chercher les cartes MicroPython USB.")
 @token_options
 @click.option("--prefix", default="JT", show_default=True, help="Préfixe des numéros de série.")
-@click.option("--workers", default=4, show_default=True, help="Clés traitées en même temps.")
-@click.option("--count", type=int, default=None, help="S'arrêter après ce nombre de clés.")
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Clés traitées en même temps.")
+@click.option("--count", type=click.IntRange(min=1), default=None, help="S'arrêter après ce nombre de clés.")
 @click.option("--idle-exit", type=float, default=None, metavar="SECONDES",
               help="S'arrêter quand aucune clé n'est arrivée depuis ce temps.")
 @click.option("--json", "as_json", is_flag=True, help="Une ligne JSON par clé sur stdout.")
