@@ -46,6 +46,20 @@ def assert_nothing_left(demo) -> None:
     assert not leftovers, f"processes left behind by the demo: {leftovers}"
 
 
+def school(directory) -> dict:
+    """What the demo's database holds: each token's state, and how many pupils, recorded items and validations."""
+    engine = sa.create_engine(f"sqlite:///{directory / 'demo.db'}")
+    try:
+        with engine.connect() as conn:
+            held = {"tokens": dict(conn.execute(sa.text("SELECT serial, state FROM tokens")).all())}
+            for name, table in (("pupils", "booklet_pupils"), ("records", "booklet_item_records"),
+                                ("validations", "booklet_validations")):
+                held[name] = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+            return held
+    finally:
+        engine.dispose()
+
+
 def panel_shows(demo, login: str, code: str, timeout: float = 5) -> bool:
     """True once the terminal's drawing of ``login``'s token shows ``code``."""
     end = time.monotonic() + timeout
@@ -151,6 +165,15 @@ def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
         assert read_code(token_port).code not in demo.output
     assert demo.stop(signal.SIGINT) == 0  # Ctrl-C
     assert_nothing_left(demo)
+    made = school(demo.directory)
+    assert made["pupils"] == 75 and made["records"] > 0 and made["validations"] == 1
+    # A teacher's work between two runs (here: one recorded item withdrawn) must survive a resume.
+    engine = sa.create_engine(f"sqlite:///{demo.directory / 'demo.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM booklet_item_records WHERE rowid = (SELECT min(rowid) "
+                             "FROM booklet_item_records)"))
+    engine.dispose()
+    made["records"] -= 1
 
     # Resume (the default): the same key ring, the same tokens, proved again through the provisioner.
     again = start_demo(port)
@@ -164,6 +187,7 @@ def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
     assert again.stop() == 0
     assert_nothing_left(again)
     assert again.proc.stderr.read() == ""  # no request log, no warning, no traceback
+    assert school(again.directory) == made  # nothing made twice, nothing lost
 
     # --fresh: a new key ring and a new school; the old tokens' records are gone with the old database.
     fresh = start_demo(port, "--fresh")
@@ -171,15 +195,9 @@ def test_a_second_run_resumes_and_fresh_starts_over(start_demo, port):
     fresh.note_descendants()
     assert "démo neuve" in fresh.output
     assert (fresh.directory / "keys.json").read_bytes() != keys
-    engine = sa.create_engine(f"sqlite:///{fresh.directory / 'demo.db'}")
-    try:
-        with engine.connect() as conn:
-            states = dict(conn.execute(sa.text("SELECT serial, state FROM tokens")).all())
-            pupils = conn.execute(sa.text("SELECT count(*) FROM booklet_pupils")).scalar_one()
-    finally:
-        engine.dispose()
-    assert states == {serial: "assigned" for serial in fresh.serials().values()}
-    assert pupils == 75
+    remade = school(fresh.directory)
+    assert remade["tokens"] == {serial: "assigned" for serial in fresh.serials().values()}
+    assert remade["pupils"] == 75
     assert fresh.stop() == 0
     assert_nothing_left(fresh)
 
