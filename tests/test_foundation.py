@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import http.server
+import re
 import socket
 import subprocess
 import sys
@@ -214,3 +215,14 @@ def test_every_benchmark_is_documented_with_its_committed_results():
         assert f"| `{name}.py` |" in guide, f"docs/benchmarks.md has no row for {name}"
         assert f"(../benchmarks/results/{name}.json)" in guide, f"docs/benchmarks.md does not link {name}'s results"
         assert (runner.RESULTS / f"{name}.json").exists(), f"run `make bench` and commit results/{name}.json"
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert len(pages) > 5
+    assert broken == []
