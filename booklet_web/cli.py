@@ -26,6 +26,22 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = {"verbose": verbose}
 
 
+def _booklet_database(db_url: str):
+    """The database, refused in one clear line when the booklet's tables are not there yet."""
+    from booklet_web import schema
+
+    database = open_database(db_url)
+    try:
+        ready = schema.current_revision(database.engine) is not None
+    except Exception:
+        database.dispose()
+        raise
+    if not ready:
+        database.dispose()
+        raise click.ClickException("les tables du livret manquent : lancez `jeton-admin init` puis `jeton-web init-db`")
+    return database
+
+
 @cli.command("init-db")
 @DB_OPTION
 def init_db(db_url: str) -> None:
@@ -53,7 +69,7 @@ def load_referential(db_url: str) -> None:
     """Charger (ou recharger) le référentiel du palier 3 dans la base."""
     from booklet_web import schema
 
-    database = open_database(db_url)
+    database = _booklet_database(db_url)
     try:
         comps, items = schema.load_referential_into(database.engine)
     finally:
@@ -71,7 +87,7 @@ def import_roster(csv_file, db_url: str) -> None:
     data = csv_file.read(roster.MAX_BYTES + 1)
     if len(data) > roster.MAX_BYTES:
         raise click.ClickException(f"fichier trop volumineux ({roster.MAX_BYTES // 1024 // 1024} Mo au plus)")
-    database = open_database(db_url)
+    database = _booklet_database(db_url)
     try:
         try:
             report = roster.import_roster(database.writer, data, roster.verifier_user_creator("jeton-web"))

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from booklet_web.tables import classes, pupils, teaching
-from tests.web.support import csrf_token
+from tests.web.support import csrf_token, sample_roster
 
 BAD = ("type;classe;nom;prenom;identifiant\n"
        "eleve;4C;Nouveau;Élève;E4C01\n"
@@ -178,6 +178,14 @@ def test_cli_load_referential_and_serve_without_keys(world, tmp_path):
                            "--keys", str(world.keys)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the verifier's error, worded as jeton-admin's
     assert proc.stderr.startswith("jeton-web: base de données à préparer : lancez `jeton-admin init`")
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(sample_roster())
+    empty = f"sqlite:///{tmp_path / 'y.db'}"
+    for args in (["import-roster", str(roster)], ["load-referential"]):
+        proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", *args, "--db", empty],
+                              capture_output=True, text=True, timeout=60)
+        assert (proc.returncode, proc.stderr) == (1, "jeton-web: les tables du livret manquent : lancez "
+                                                     "`jeton-admin init` puis `jeton-web init-db`\n"), args
     proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "import-roster", str(tmp_path / "absent.csv"),
                            "--db", world.url], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "absent.csv" in proc.stderr and "Traceback" not in proc.stderr
