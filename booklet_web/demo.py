@@ -273,6 +273,8 @@ def _lock(directory: Path) -> Iterator[None]:
         raise DemoError(f"{directory} n'est pas un dossier de démo (il contient d'autres fichiers) : "
                         "choisissez un dossier vide ou nouveau avec --dir")
     directory.mkdir(parents=True, exist_ok=True)
+    # The tokens' flash under it holds their secrets in clear, as a real token's flash does: owner only.
+    directory.chmod(0o700)
     with open(lock, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -89,6 +89,7 @@ def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_dem
     assert len(demo.seen) >= 3, "one simulated token process per demo user"
     keys = demo.directory / "keys.json"
     assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    assert stat.S_IMODE(keys.parent.stat().st_mode) == 0o700  # the tokens' flash below holds secrets in clear
 
     # The first PORT is jdupont's token: the serial it states in HELLO is the one printed beside jdupont.
     with TokenSession.open(ports[0]) as token:
