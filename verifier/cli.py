@@ -69,6 +69,8 @@ def _french(exc: Exception) -> str:
     if isinstance(exc, InvalidState):
         return (f"la clé {exc.serial} est {_STATES_FR.get(exc.state, exc.state)} : action impossible "
                 f"({exc.action})")
+    if getattr(exc, "french", None):
+        return exc.french
     if isinstance(exc, SchemaError):
         return f"base de données à préparer : lancez `jeton-admin init` ({exc})"
     if isinstance(exc, ResyncError):

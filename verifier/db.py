@@ -34,11 +34,15 @@ def normalise_url(url: str | URL | None) -> URL:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
         raise ConfigurationError("the database URL is not valid (e.g. sqlite:///var/jeton.db or "
-                                 "postgresql://user@host/db)") from None
+                                 "postgresql://user@host/db)",
+                                 french="adresse de base de données invalide (par exemple sqlite:///var/jeton.db "
+                                        "ou postgresql://utilisateur@serveur/base)") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+        raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL",
+                                 french=f"base de données {parsed.get_backend_name()!r} non prise en charge : "
+                                        "SQLite ou PostgreSQL")
     return parsed
 
 
@@ -106,9 +110,13 @@ def check_schema(engine: sa.Engine) -> None:
     try:
         current = current_revision(engine)
     except sa.exc.OperationalError as exc:
-        raise ConfigurationError(f"cannot reach the database ({exc.orig.__class__.__name__})") from None
+        name = exc.orig.__class__.__name__
+        raise ConfigurationError(f"cannot reach the database ({name})",
+                                 french=f"base de données inaccessible ({name})") from None
     head = head_revision()
     if current is None:
-        raise SchemaError("the database has no Jeton tables yet: run `jeton-admin init`")
+        raise SchemaError("the database has no Jeton tables yet: run `jeton-admin init`",
+                          french="la base n'a pas encore les tables de Jeton : lancez `jeton-admin init`")
     if current != head:
-        raise SchemaError(f"the database schema is at {current}, this verifier needs {head}: run `jeton-admin init`")
+        raise SchemaError(f"the database schema is at {current}, this verifier needs {head}: run `jeton-admin init`",
+                          french=f"le schéma de la base est à {current}, il faut {head} : lancez `jeton-admin init`")

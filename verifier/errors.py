@@ -7,7 +7,12 @@ from __future__ import annotations
 
 
 class VerifierError(Exception):
-    """Base of every error raised by the verifier package."""
+    """Base of every error raised by the verifier package. The message is English, for developers and logs;
+    ``french``, when given, is the same fact worded for the French screens and command lines."""
+
+    def __init__(self, *args: object, french: str | None = None) -> None:
+        super().__init__(*args)
+        self.french = french
 
 
 class ConfigurationError(VerifierError):

@@ -142,9 +142,13 @@ def load_keyring(path: str | os.PathLike) -> KeyRing:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise KeyRingError(f"key file {path} does not exist (`jeton-admin init --keys {path}` creates one)") from None
+        raise KeyRingError(f"key file {path} does not exist (`jeton-admin init --keys {path}` creates one)",
+                           french=f"le trousseau de clés {path} n'existe pas (`jeton-admin init --keys {path}` "
+                                  "le crée)") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyRingError(f"key file {path} is readable by others (mode {stat.S_IMODE(mode):04o}): chmod 600 it")
+        raise KeyRingError(f"key file {path} is readable by others (mode {stat.S_IMODE(mode):04o}): chmod 600 it",
+                           french=f"le trousseau de clés {path} est lisible par d'autres (mode "
+                                  f"{stat.S_IMODE(mode):04o}) : chmod 600 {path}")
     try:
         data = json.loads(path.read_text())
         if data.get("format") != FORMAT:
@@ -159,7 +163,8 @@ def load_keyring(path: str | os.PathLike) -> KeyRing:
     except KeyRingError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise KeyRingError(f"key file {path} is not a Jeton key ring ({FORMAT})") from None
+        raise KeyRingError(f"key file {path} is not a Jeton key ring ({FORMAT})",
+                           french=f"{path} n'est pas un trousseau de clés Jeton ({FORMAT})") from None
     return ring
 
 

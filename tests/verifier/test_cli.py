@@ -165,6 +165,19 @@ def test_errors_are_one_line_and_tracebacks_only_with_verbose(admin, tmp_path):
     assert status == 1 and err.count("\n") == 1 and "line 1" in err
 
 
+
+def test_configuration_errors_are_told_in_french(admin, keys_file):
+    admin("init")
+    keys_file.chmod(0o644)
+    status, _, err = admin("tokens")
+    assert (status, err) == (1, f"jeton-admin : erreur : le trousseau de clés {keys_file} est lisible par d'autres "
+                                f"(mode 0644) : chmod 600 {keys_file}\n")
+    keys_file.unlink()
+    status, _, err = admin("tokens")
+    assert (status, err) == (1, f"jeton-admin : erreur : le trousseau de clés {keys_file} n'existe pas "
+                                f"(`jeton-admin init --keys {keys_file}` le crée)\n")
+
+
 def test_the_console_script(tmp_path):
     exe = Path(sys.executable).with_name("jeton-admin")
     env = dict(os.environ, JETON_KEYS_FILE=str(tmp_path / "k.json"))

@@ -177,7 +177,7 @@ def test_cli_load_referential_and_serve_without_keys(world, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "booklet_web.cli", "serve", "--db", f"sqlite:///{tmp_path / 'x.db'}",
                            "--keys", str(world.keys)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the verifier's error, worded as jeton-admin's
-    assert proc.stderr.startswith("jeton-web: base de données à préparer : lancez `jeton-admin init`")
+    assert proc.stderr == "jeton-web: la base n'a pas encore les tables de Jeton : lancez `jeton-admin init`\n"
     roster = tmp_path / "roster.csv"
     roster.write_bytes(sample_roster())
     empty = f"sqlite:///{tmp_path / 'y.db'}"
