@@ -119,6 +119,15 @@ def test_a_file_that_cannot_be_written_is_one_line_and_changes_nothing(cli, stor
         assert store.list_tokens(login="mdupont") == []  # no software token without its QR code
 
 
+def scanned(png) -> list[str]:
+    """The texts of the QR codes a barcode reader finds in the image ``png``."""
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return [found.text for found in zxingcpp.read_barcodes(image.convert("L"))]
+
+
 def test_software_token_gives_a_scannable_uri_and_png_for_an_existing_user(cli, store_files, tmp_path):
     with open_store(store_files.db, store_files.keys) as store:
         store.add_user("mdupont", "Marie Dupont")
@@ -128,6 +137,7 @@ def test_software_token_gives_a_scannable_uri_and_png_for_an_existing_user(cli, 
     uri = run.out.strip()
     assert uri.startswith("otpauth://totp/Jeton:mdupont?") and "issuer=Jeton" in uri
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert scanned(png) == [uri]  # what an authenticator app's camera reads (zxing-cpp, as in many scanner apps)
     assert "█" in run.err or "▀" in run.err or "▄" in run.err  # the terminal QR code
     with open_store(store_files.db, store_files.keys) as store:
         (token,) = store.list_tokens(login="mdupont")
