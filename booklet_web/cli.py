@@ -129,13 +129,14 @@ def serve(db_url: str, keys_file: str | None, bind: str, workers: int, insecure_
 
 @cli.command()
 @click.option("--fresh/--resume", default=False, show_default=True,
-              help="start over (new database, keys and tokens) or resume the existing demo (PINs and records kept)")
+              help="Repartir de zéro (nouvelle base, nouvelles clés) ou reprendre la démo existante "
+                   "(PIN et saisies gardés).")
 @click.option("--dir", "directory", default="var/demo", show_default=True, type=click.Path(file_okay=False),
-              help="folder of the demo's SQLite database, key file and simulated tokens")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="HTTP port")
+              help="Dossier de la démo : base SQLite, trousseau de clés et clés simulées.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port HTTP.")
 def demo(fresh: bool, directory: str, port: int) -> None:
-    """The whole product with simulated tokens: prints the URL, the logins and each token's PORT, serves until
-    stopped (Ctrl-C or SIGTERM)."""
+    """Démonstration complète avec des clés simulées : affiche l'adresse, les comptes et le PORT de chaque clé,
+    puis sert jusqu'à l'arrêt (Ctrl-C ou SIGTERM)."""
     from pathlib import Path
 
     from booklet_web.demo import DemoError, DemoOptions, run_demo
