@@ -53,8 +53,10 @@ class TokenRecords(Protocol):
         operator: str,
         firmware: str,
         prefix: str = "JT",
+        model: str = "jeton",
     ) -> Record:
-        """Record a new token as pending (secret encrypted); a None serial takes the next of the default scheme."""
+        """Record a new token as pending (secret encrypted); a None serial takes the next of the default scheme.
+        ``model`` and ``firmware`` are HELLO's (``pico`` for the reference token, ``host`` for the simulator)."""
 
     def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: int) -> None:
         """pending -> ready, with the provisioning time, operator, firmware and measured clock offset."""
@@ -165,13 +167,14 @@ class StoreRecords:
         return self.store.token_secret(serial, actor="jeton-provision", purpose="provisioning")
 
     @_store_errors
-    def create_pending(self, serial, secret, *, algo, digits, period, operator, firmware, prefix="JT") -> Record:
+    def create_pending(self, serial, secret, *, algo, digits, period, operator, firmware, prefix="JT",
+                       model="jeton") -> Record:
         from verifier.errors import DuplicateSerial
 
         if serial is not None:
             info = self.store.create_pending_token(
                 serial, secret, algo=algo, digits=digits, period=period, firmware=firmware, operator=operator,
-                model="jeton", reuse=True,
+                model=model, reuse=True,
             )
             return self._record(info)
         with self._serials:
@@ -181,7 +184,7 @@ class StoreRecords:
                 try:
                     info = self.store.create_pending_token(
                         candidate, secret, algo=algo, digits=digits, period=period, firmware=firmware,
-                        operator=operator, model="jeton",
+                        operator=operator, model=model,
                     )
                     return self._record(info)
                 except DuplicateSerial:

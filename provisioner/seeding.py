@@ -268,5 +268,6 @@ def _pending_record(records: TokenRecords, hello: Hello, options: SeedOptions) -
         operator=options.operator,
         firmware=hello.firmware,
         prefix=options.prefix,
+        model=hello.model,
     )
     return record, secret

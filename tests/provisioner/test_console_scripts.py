@@ -42,4 +42,6 @@ def test_it_staff_seed_a_token_started_with_jeton_sim_and_see_it_in_jeton_admin(
                             capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     tokens = json.loads(listed.stdout)
-    assert [(t["serial"], t["state"], t["firmware"]) for t in tokens] == [("JT-000001", "ready", "1.0.0")]
+    assert [(t["serial"], t["state"], t["model"], t["firmware"]) for t in tokens] == [
+        ("JT-000001", "ready", "host", "1.0.0")  # HELLO's facts: the simulator's board and the flashed firmware
+    ]
