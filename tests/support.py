@@ -6,6 +6,8 @@ machine it is a skip that names what is missing.
 
 from __future__ import annotations
 
+import base64
+import logging
 import os
 import secrets
 import shutil
@@ -142,3 +144,45 @@ def throwaway_postgres_database(base_url: str | URL) -> Iterator[URL]:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+class Planted:
+    """Secrets, PINs and codes a test used, in every form they could leak in (raw, hex, base32, typed text);
+    scanned at the end of the test in its log records and audit rows."""
+
+    def __init__(self) -> None:
+        self.needles: set[str] = set()
+
+    def secret(self, raw: bytes) -> bytes:
+        b32 = base64.b32encode(raw).decode()
+        self.needles |= {raw.hex(), raw.hex().upper(), b32, b32.rstrip("="), b32.lower().rstrip("=")}
+        self.needles.add(raw.decode("latin-1"))
+        return raw
+
+    def value(self, text: str) -> str:
+        self.needles.add(text)
+        return text
+
+    def find_in(self, text: str) -> list[str]:
+        return sorted(n for n in self.needles if n and n in text)
+
+    def assert_not_in_logs(self, caplog: pytest.LogCaptureFixture) -> None:
+        """No log record captured during the test's setup, call or teardown (message or traceback) holds a planted
+        value. (``caplog.records`` and ``caplog.text`` alone would be the current phase's only.)"""
+        formatter = logging.Formatter("%(name)s %(message)s")
+        records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+        text = "\n".join(formatter.format(r) for r in records)
+        assert not self.find_in(text), "a secret, PIN or code appears in the logs"
+
+    def assert_not_in_rows(self, engine: sa.Engine, *tables: sa.Table) -> None:
+        """No text column of any row of ``tables`` (those that exist in the database) holds a planted value."""
+        chunks: list[str] = []
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            for table in tables:
+                columns = [c for c in table.columns if isinstance(c.type, sa.String)]
+                if columns and inspector.has_table(table.name):
+                    rows = conn.execute(sa.select(*columns)).all()
+                    chunks += (" ".join(str(v) for v in row) for row in rows)
+        leaked = self.find_in("\n".join(chunks))
+        assert not leaked, f"a secret, PIN or code appears in the rows of {', '.join(t.name for t in tables)}"

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 
 import pytest
 import sqlalchemy as sa
 
-from tests.support import throwaway_postgres_database
+from tests.support import Planted, throwaway_postgres_database
 from verifier import db, init_store
 from verifier.schema import audit
 
 T0 = 1_800_000_000.0  # a step boundary (30 s and 60 s)
-
-
-class Planted:
-    """Secrets, PINs and codes a test used, in every form they could leak in; scanned at the end of the test."""
-
-    def __init__(self) -> None:
-        self.needles: set[str] = set()
-
-    def secret(self, raw: bytes) -> bytes:
-        b32 = base64.b32encode(raw).decode()
-        self.needles |= {raw.hex(), raw.hex().upper(), b32, b32.rstrip("="), b32.lower().rstrip("=")}
-        self.needles.add(raw.decode("latin-1"))
-        return raw
-
-    def value(self, text: str) -> str:
-        self.needles.add(text)
-        return text
-
-    def find_in(self, text: str) -> list[str]:
-        return sorted(n for n in self.needles if n and n in text)
 
 
 @pytest.fixture
@@ -45,8 +24,7 @@ def _logs_never_hold_planted_values(planted, caplog):
     """Every log record written during a verifier test is scanned for the test's planted values."""
     caplog.set_level(logging.DEBUG, logger="verifier")
     yield
-    leaked = planted.find_in("\n".join(r.getMessage() for r in caplog.records))
-    assert not leaked, "a secret, PIN or code appears in the logs"
+    planted.assert_not_in_logs(caplog)
 
 
 @pytest.fixture(scope="session")
@@ -83,13 +61,7 @@ def keys_file(tmp_path):
 
 def assert_audit_clean(engine: sa.Engine, planted: Planted) -> None:
     """No audit row holds any of the planted secrets, PINs or codes."""
-    with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("audit"):
-            return
-        rows = conn.execute(sa.select(audit.c.actor, audit.c.action, audit.c.outcome, audit.c.login,
-                                      audit.c.serial, audit.c.source, audit.c.detail)).all()
-    text = "\n".join(" ".join(str(v) for v in row) for row in rows)
-    assert not planted.find_in(text), "a secret, PIN or code appears in the audit rows"
+    planted.assert_not_in_rows(engine, audit)
 
 
 @pytest.fixture

@@ -3,9 +3,18 @@ school imported from the sample roster, tokens with known secrets, the app with 
 
 from __future__ import annotations
 
-import pytest
+import logging
 
-from tests.web.support import World, build_world
+import pytest
+from flask.testing import FlaskClient
+
+from booklet_web.tables import audit as booklet_audit
+from tests.support import Planted
+from tests.web.support import PIN, SECRETS, T0, World, build_world, code_for
+from verifier.schema import audit as verifier_audit
+
+TYPED_FIELDS = ("passcode", "pin", "confirm", "code")
+"""Form fields where a user types a PIN, a code or both: every value posted to them is planted."""
 
 
 @pytest.fixture
@@ -24,3 +33,34 @@ def app(world):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def no_leaks(world, caplog) -> Planted:
+    """During the test, everything the app logs (Flask, werkzeug, booklet, verifier loggers at DEBUG) is captured;
+    at the end, those records and every row of the verifier's audit and the booklet's audit table are scanned for
+    the tokens' secrets (raw, hex, base32), the PIN, the tokens' codes around the test's clock, and every PIN, code
+    or passcode posted through the app's test clients."""
+    planted = Planted()
+    for login, secret in SECRETS.items():
+        planted.secret(secret)
+        for step in range(-5, 40):
+            planted.value(code_for(login, T0 + 30 * step))
+    planted.value(PIN)
+
+    class TypingClient(FlaskClient):
+        def open(self, *args, **kwargs):
+            data = kwargs.get("data")
+            for name, value in (data.items() if isinstance(data, dict) else ()):
+                if name in TYPED_FIELDS and isinstance(value, str) and len(value) >= 4:  # shorter: not distinctive
+                    planted.value(value)
+                    if value.isdigit() and len(value) > 6:
+                        planted.value(value[-6:])  # the code typed after a PIN
+            return super().open(*args, **kwargs)
+
+    world.app.test_client_class = TypingClient
+    for name in ("werkzeug", "flask", world.app.logger.name, "booklet_web", "verifier"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield planted
+    planted.assert_not_in_logs(caplog)
+    planted.assert_not_in_rows(world.store.engine, verifier_audit, booklet_audit)

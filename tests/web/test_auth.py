@@ -8,6 +8,9 @@ import pytest
 
 from tests.web.support import PIN, code_for, csrf_token
 
+# Every login test: no secret, PIN or code typed in the app's logs or in either audit table (see no_leaks).
+pytestmark = pytest.mark.usefixtures("no_leaks")
+
 
 def post_form(client, url, data):
     page = client.get(url)
