@@ -369,6 +369,12 @@ def software(login, algo, digits, period, operator, png, no_terminal, show_uri, 
     emit({"serial": token.serial, "login": login, "uri": token.uri}, False, token.uri if show_uri else token.serial)
 
 
+def _is_verifier_error(exc: Exception) -> bool:
+    """True for the verifier's errors (without importing the verifier, slow to load, when nothing used it)."""
+    errors = sys.modules.get("verifier.errors")
+    return errors is not None and isinstance(exc, errors.VerifierError)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``jeton-provision``: one line per error, a non-zero exit, tracebacks with --verbose."""
     args = sys.argv[1:] if argv is None else argv
@@ -388,6 +394,13 @@ def main(argv: list[str] | None = None) -> int:
         if verbose:
             raise
         say(f"erreur : {exc}")
+        return EXIT_ERROR
+    except Exception as exc:  # the store cannot start: the verifier's French wording, as jeton-admin prints it
+        if verbose or not _is_verifier_error(exc):
+            raise
+        from verifier.cli import error_message
+
+        say(f"erreur : {error_message(exc)}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         say("Interrompu.")

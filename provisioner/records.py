@@ -75,7 +75,11 @@ class TokenRecords(Protocol):
 
 
 def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
-    """Turn the verifier's and the database's errors into one French :class:`RecordError` line."""
+    """Turn the verifier's and the database's errors into one French :class:`RecordError` line.
+
+    The verifier's :class:`~verifier.errors.ConfigurationError` (no key ring, a key file missing or readable by
+    others, an unreachable database, a schema to upgrade) goes through unchanged: it carries its own French wording
+    (``.french``), which ``jeton-provision`` prints as ``jeton-admin`` does."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -85,9 +89,6 @@ def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
             ConfigurationError,
             DuplicateSerial,
             InvalidState,
-            KeyRingError,
-            NoKeysError,
-            SchemaError,
             TokenNotFound,
             UserNotFound,
             VerifierError,
@@ -95,18 +96,8 @@ def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
 
         try:
             return fn(*args, **kwargs)
-        except NoKeysError:
-            raise RecordError(
-                "aucun trousseau de clés : --keys FICHIER ou JETON_KEYS_FILE (`jeton-admin init` le crée)"
-            ) from None
-        except KeyRingError as exc:
-            raise RecordError(f"trousseau de clés inutilisable ({exc})") from None
-        except SchemaError:
-            raise RecordError("la base n'a pas le schéma Jeton à jour : lancez `jeton-admin init`") from None
-        except ConfigurationError as exc:
-            if "reach" in str(exc):
-                raise RecordError("base de données injoignable : vérifiez --db et le serveur") from None
-            raise RecordError(f"base des jetons : {exc}") from None
+        except ConfigurationError:
+            raise  # no key ring, a bad key file, an unreachable database, an old schema: the verifier's own words
         except DuplicateSerial as exc:
             raise RecordError(f"le numéro de série {exc.serial} est déjà utilisé") from None
         except TokenNotFound as exc:
@@ -129,7 +120,9 @@ def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
 
 
 def open_records(db_url: str | None, keys_file: str | None) -> StoreRecords:
-    """The token store at ``db_url`` with the key ring ``keys_file`` (None: JETON_DB_URL / JETON_KEYS_FILE)."""
+    """The token store at ``db_url`` with the key ring ``keys_file`` (None: JETON_DB_URL / JETON_KEYS_FILE).
+
+    Raises the verifier's ``ConfigurationError`` when the store cannot start (see :func:`_store_errors`)."""
     from verifier import open_store
 
     return StoreRecords(_store_errors(open_store)(db_url, keys_file))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 
 import pytest
 
@@ -118,7 +119,7 @@ def test_an_unreachable_database_is_one_line_and_the_token_is_not_touched(cli, s
     with ScriptedDevice(token) as device:
         run = cli("seed", device.port, "--db", "postgresql://nobody@127.0.0.1:1/jeton", "--keys", store_files.keys)
     assert run.code == 1
-    assert one_line(run) == "erreur : base de données injoignable : vérifiez --db et le serveur"
+    assert one_line(run) == "erreur : base de données inaccessible (OperationalError)"
     assert token.verbs == [] and token.state == "blank"
 
 
@@ -128,12 +129,52 @@ def test_no_key_ring_is_one_line_saying_what_to_give(cli, store_files):
         run = cli("seed", device.port, "--db", store_files.db)
     assert run.code == 1
     assert one_line(run) == (
-        "erreur : aucun trousseau de clés : --keys FICHIER ou JETON_KEYS_FILE (`jeton-admin init` le crée)"
+        "erreur : aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE "
+        "(`jeton-admin init --keys FICHIER` en crée un)"
     )
     assert token.verbs == []
+
+
+def test_a_missing_key_file_is_the_verifiers_french_line(cli, store_files, tmp_path):
+    token = ScriptedToken()
+    missing = tmp_path / "absent.json"
+    with ScriptedDevice(token) as device:
+        run = cli("seed", device.port, "--db", store_files.db, "--keys", str(missing))
+    assert run.code == 1
+    assert one_line(run) == (
+        f"erreur : le trousseau de clés {missing} n'existe pas (`jeton-admin init --keys {missing}` le crée)"
+    )
+    assert token.verbs == [] and tokens_in(store_files) == []
+
+
+def test_a_key_file_readable_by_others_is_refused_in_french(cli, store_files, tmp_path):
+    Path(store_files.keys).chmod(0o644)
+    run = cli("export", "--format", "csv", "-o", str(tmp_path / "out.csv"), *store_files.args())
+    assert run.code == 1 and not (tmp_path / "out.csv").exists()
+    assert one_line(run) == (
+        f"erreur : le trousseau de clés {store_files.keys} est lisible par d'autres (mode 0644) : "
+        f"chmod 600 {store_files.keys}"
+    )
 
 
 def test_a_database_without_the_schema_says_to_run_init(cli, store_files, tmp_path):
     run = cli("seed", "/dev/null", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "--keys", store_files.keys)
     assert run.code == 1
-    assert one_line(run) == "erreur : la base n'a pas le schéma Jeton à jour : lancez `jeton-admin init`"
+    assert one_line(run) == "erreur : la base n'a pas encore les tables de Jeton : lancez `jeton-admin init`"
+
+
+def test_a_database_at_an_older_schema_says_to_run_init(cli, store_files, tmp_path):
+    import sqlalchemy as sa
+
+    from verifier.db import head_revision
+    from verifier.schema import VERSION_TABLE
+
+    engine = sa.create_engine(store_files.db)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0000_older'"))  # noqa: S608
+    engine.dispose()
+    run = cli("export", "--format", "csv", "-o", str(tmp_path / "out.csv"), *store_files.args())
+    assert run.code == 1 and not (tmp_path / "out.csv").exists()
+    assert one_line(run) == (
+        f"erreur : le schéma de la base est à 0000_older, il faut {head_revision()} : lancez `jeton-admin init`"
+    )

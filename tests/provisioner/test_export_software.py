@@ -160,7 +160,7 @@ def test_an_unreachable_database_is_one_line_and_no_traceback(cli, tmp_path, sto
               "postgresql://nobody@127.0.0.1:1/none", "--keys", store_files.keys)
     assert run.code == 1
     assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
-    assert run.err.startswith("erreur : base de données injoignable") and not (tmp_path / "x").exists()
+    assert run.err.startswith("erreur : base de données inaccessible") and not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("fmt", ["pskc", "csv"])
