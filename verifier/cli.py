@@ -239,7 +239,7 @@ def tokens_show(ctx: click.Context, serial: str, as_json: bool) -> None:
 
 
 @cli.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--password", default=None, envvar="JETON_PSKC_PASSWORD",
               help="Mot de passe du fichier PSKC (PBKDF2) ; ou JETON_PSKC_PASSWORD, hors de la ligne de commande.")
 @click.option("--psk-hex", default=None, metavar="HEX", help="Clé pré-partagée du fichier PSKC, en hexadécimal.")

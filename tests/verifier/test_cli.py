@@ -162,7 +162,43 @@ def test_errors_are_one_line_and_tracebacks_only_with_verbose(admin, tmp_path):
     assert status == 1 and "Traceback" in err
     (tmp_path / "bad.csv").write_text("JT-1,zz,totp\n")
     status, _, err = admin("import", str(tmp_path / "bad.csv"))
-    assert status == 1 and err.count("\n") == 1 and "line 1" in err
+    assert status == 1 and err.count("\n") == 1 and "ligne 1" in err
+
+
+def test_import_errors_are_told_in_french_and_import_nothing(admin, tmp_path, planted):
+    admin("init")
+    lot = tmp_path / "lot.csv"
+    good = f"JT-C1,{planted.secret(secrets.token_bytes(20)).hex()},totp"
+    for body, line, message in (
+        ("JT-1,zz,totp\n", 1, "la clé doit être en hexadécimal, le nombre de chiffres et la période des "
+                              "nombres entiers"),
+        (f"{good}\nJT-C2,{secrets.token_hex(20)}\n", 2,
+         "attendu numéro,clé hexadécimale,totp[,chiffres[,période[,algorithme]]]"),
+        (f"{good}\nJT-C2,{secrets.token_hex(20)},hotp\n", 2, "seules les clés totp sont prises en charge"),
+        (f"{good}\njt-c2,{secrets.token_hex(20)},totp\n", 2,
+         "numéro 'jt-c2' invalide (1 à 16 caractères parmi A-Z, 0-9 et -)"),
+        (f"{good}\nJT-C2,{secrets.token_hex(20)},totp,7\n", 2, "une clé affiche 6 ou 8 chiffres, pas 7"),
+        (f"{good}\n{good}\n", 2, "le numéro JT-C1 figure deux fois dans le fichier"),
+    ):
+        lot.write_text(body)
+        status, out, err = admin("import", str(lot))
+        assert (status, out, err) == (1, "", f"jeton-admin : erreur : {lot}, ligne {line} : {message}\n"), body
+    assert admin("tokens", "--json")[1] == "[]\n"
+
+    pskc_lot = tmp_path / "lot.pskcxml"
+    write_pskc(pskc_lot, [("JT-P1", planted.secret(secrets.token_bytes(20)), "HMAC-SHA1", 0)],
+               password=planted.value("right-password"))
+    status, out, err = admin("import", str(pskc_lot), "--password", planted.value("wrong-password"))
+    assert (status, out) == (1, "")
+    assert err == (f"jeton-admin : erreur : {pskc_lot} : impossible de déchiffrer le fichier PSKC (mot de passe ou "
+                   "clé erronés, ou MAC invalide : DecryptionError)\n")
+    status, _, err = admin("import", str(pskc_lot))
+    assert (status, err) == (1, f"jeton-admin : erreur : {pskc_lot} : le fichier PSKC est chiffré : indiquez "
+                                "--password ou --psk-hex\n")
+    status, _, err = admin("import", str(tmp_path))
+    assert (status, err) == (1, f"jeton-admin : erreur : {tmp_path} : fichier illisible (IsADirectoryError)\n")
+    assert admin("tokens", "--json")[1] == "[]\n"
+    assert admin("import", str(pskc_lot), "--password", "right-password")[0] == 0
 
 
 

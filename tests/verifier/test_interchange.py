@@ -91,3 +91,20 @@ def _csv(tmp_path, serial):
     path = tmp_path / f"{serial}.csv"
     path.write_text(f"{serial},{secrets.token_hex(20)},totp\n")
     return path
+
+
+def test_each_pskc_key_is_checked_and_the_error_names_it_in_both_languages(tmp_path):
+    path = tmp_path / "lot.pskcxml"
+    container = pskc.PSKC()
+    container.add_key(serial="JT-P1", secret=secrets.token_bytes(20), algorithm=TOTP_URI, response_length=6,
+                      time_interval=45)
+    container.write(str(path))
+    with pytest.raises(ImportFileError) as refused:
+        read_token_file(path)
+    assert str(refused.value) == f"{path}, key JT-P1: a token's period is 30 or 60 seconds, not 45"
+    assert refused.value.french == f"{path}, clé JT-P1 : la période d'une clé est de 30 ou 60 secondes, pas 45"
+    write_pskc(path, [("JT-P1", secrets.token_bytes(20), "HMAC-MD5", 0)])
+    with pytest.raises(ImportFileError) as refused:
+        read_token_file(path)
+    assert refused.value.french == (f"{path}, clé JT-P1 : suite d'algorithmes PSKC non prise en charge 'HMAC-MD5' "
+                                    "(HMAC-SHA1, HMAC-SHA256 ou HMAC-SHA512)")
