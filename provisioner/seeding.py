@@ -8,8 +8,8 @@
 Rerunning after a crash, a kill or an unplug at any step converges (:func:`seed_token` starts by looking at what
 the token holds): a seeded or locked token whose pending record it proves is completed; one holding a secret that
 its record does not match is wiped and the record marked failed; a blank token given the serial of a pending
-record receives that record's secret. A link failure never marks a record failed (the device state is unknown):
-the record stays pending until a rerun settles it.
+record receives that record's secret. A link failure, or a reply the protocol does not allow, never marks a record
+failed (the device state is unknown): the record stays pending until a rerun settles it, and the error says so.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pyotp
 
 from provisioner.errors import (
+    BadReplyError,
     ClockError,
     DeviceError,
     NoReplyError,
@@ -111,14 +112,16 @@ def seed_token(
             wiped = True
             hello = session.hello()
         return _provision_blank(session, records, hello, options, now, step, wiped)
-    except (TransportError, NoReplyError) as exc:
-        if step.serial is None or records.find(step.serial) is None:
+    except (TransportError, NoReplyError, BadReplyError) as exc:  # what the token did is unknown
+        record = records.find(step.serial) if step.serial is not None else None
+        if record is None or record.state != "pending":  # no record left pending: nothing for a rerun to settle
             raise
         raise SeedInterrupted(step.serial, session.port, exc) from None
 
 
 class SeedInterrupted(ProvisionerError):
-    """The link failed once a record existed: the token and its record are settled by a rerun."""
+    """The link failed, or the token gave a reply the protocol does not allow, once a record existed: the token and
+    its record are settled by a rerun."""
 
     def __init__(self, serial: str, port: str, cause: ProvisionerError) -> None:
         super().__init__(

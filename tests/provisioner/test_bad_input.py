@@ -94,6 +94,29 @@ def test_a_reply_missing_its_fields_is_a_bad_reply_not_a_crash(cli, store_files)
     assert tokens_in(store_files) == []
 
 
+def test_an_unexpected_reply_after_the_record_gives_the_rerun_hint_and_the_rerun_finishes(cli, store_files):
+    token = ScriptedToken()
+
+    def garbled_prove(line):
+        rid, verb, _ = parse_request(line)
+        reply = token(line)  # the token takes the request (SEED included) as a good one would
+        return frame(f"{rid} OK mac=not-hex") if verb == "PROVE" else reply
+
+    with ScriptedDevice(garbled_prove) as device:
+        run = cli("seed", device.port, *store_files.args())
+    assert run.code == 1
+    assert one_line(run) == (
+        "erreur : réponse incohérente de la clé à PROVE : mac non hexadécimal — la fiche JT-000001 reste en attente : "
+        f"rebranchez la clé et relancez `jeton-provision seed {device.port} --serial JT-000001`"
+    )
+    assert tokens_in(store_files) == [("JT-000001", "pending")] and token.state == "seeded"
+    with ScriptedDevice(token) as device:
+        rerun = cli("seed", device.port, "--serial", "JT-000001", *store_files.args())
+    assert rerun.code == 0, rerun.err
+    assert "JT-000001 terminée (reprise)" in rerun.err
+    assert tokens_in(store_files) == [("JT-000001", "ready")] and token.state == "locked"
+
+
 def test_a_missing_port_is_one_line_and_no_record(cli, store_files):
     run = cli("seed", "/dev/ttyACM-jeton-absent", *store_files.args())
     assert run.code == 1
