@@ -114,7 +114,8 @@ def _parse_time(value: str | None) -> float | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"date invalide {value!r} (AAAA-MM-JJ[THH:MM[:SS]] UTC, ou secondes Unix)") from None
+        # UsageError, not BadParameter: raised outside click's parsing, BadParameter would say "Invalid value:"
+        raise click.UsageError(f"date invalide {value!r} (AAAA-MM-JJ[THH:MM[:SS]] UTC, ou secondes Unix)") from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
@@ -251,7 +252,7 @@ def import_(ctx: click.Context, file: str, password: str | None, psk_hex: str | 
         try:
             psk = bytes.fromhex(psk_hex)
         except ValueError:
-            raise click.BadParameter("--psk-hex attend de l'hexadécimal") from None
+            raise click.UsageError("--psk-hex attend de l'hexadécimal") from None
     records = read_token_file(file, password=password, psk=psk)
     serials = _store(ctx).import_records(records, source=file, actor=_actor())
     click.echo(f"{len(serials)} clé(s) importée(s), prêtes à attribuer : {', '.join(serials)}")

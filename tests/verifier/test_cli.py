@@ -195,6 +195,11 @@ def test_import_errors_are_told_in_french_and_import_nothing(admin, tmp_path, pl
     status, _, err = admin("import", str(pskc_lot))
     assert (status, err) == (1, f"jeton-admin : erreur : {pskc_lot} : le fichier PSKC est chiffré : indiquez "
                                 "--password ou --psk-hex\n")
+    status, _, err = admin("import", str(pskc_lot), "--psk-hex", "zz")
+    assert (status, err) == (2, "jeton-admin : erreur : --psk-hex attend de l'hexadécimal\n")
+    status, _, err = admin("audit", "--since", "hier")
+    assert (status, err) == (2, "jeton-admin : erreur : date invalide 'hier' (AAAA-MM-JJ[THH:MM[:SS]] UTC, ou "
+                                "secondes Unix)\n")
     status, _, err = admin("import", str(tmp_path))
     assert (status, err) == (1, f"jeton-admin : erreur : {tmp_path} : fichier illisible (IsADirectoryError)\n")
     assert admin("tokens", "--json")[1] == "[]\n"
