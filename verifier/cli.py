@@ -20,6 +20,7 @@ from verifier.errors import (
     AlreadyAssigned,
     DuplicateLogin,
     DuplicateSerial,
+    InvalidInput,
     InvalidState,
     NoKeysError,
     PinPolicyError,
@@ -30,7 +31,7 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.interchange import read_token_file
-from verifier.store import Store, init_store, open_store
+from verifier.store import Store, check_login, init_store, open_store
 
 _STATES_FR = {
     "pending": "en cours de provisionnement", "ready": "prête (non attribuée)", "assigned": "attribuée (nouveau PIN)",
@@ -173,6 +174,11 @@ def users(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def users_add(ctx: click.Context, login: str, name: str, role: str) -> None:
     """Ajouter un utilisateur."""
+    try:
+        check_login(login)
+    except InvalidInput:
+        raise click.UsageError(f"identifiant {login!r} invalide : 1 à 64 caractères (lettres, chiffres, . _ @ -), "
+                               "pas uniquement des chiffres") from None
     _store(ctx).add_user(login, name, role, actor=_actor())
     click.echo(f"Utilisateur {login} ajouté ({role}).")
 

@@ -158,6 +158,9 @@ def test_errors_are_one_line_and_tracebacks_only_with_verbose(admin, tmp_path):
     admin("init")
     status, out, err = admin("unlock", "JT-NONE")
     assert status == 1 and err == "jeton-admin : erreur : aucune clé OTP de numéro JT-NONE\n"
+    status, _, err = admin("users", "add", "m dupont")
+    assert (status, err) == (2, "jeton-admin : erreur : identifiant 'm dupont' invalide : 1 à 64 caractères "
+                                "(lettres, chiffres, . _ @ -), pas uniquement des chiffres\n")
     status, _, err = admin("--verbose", "unlock", "JT-NONE")
     assert status == 1 and "Traceback" in err
     (tmp_path / "bad.csv").write_text("JT-1,zz,totp\n")
