@@ -115,23 +115,28 @@ def _token_info(row) -> TokenInfo:
 
 def check_serial(serial: str) -> str:
     if not isinstance(serial, str) or not SERIAL_RE.match(serial):
-        raise InvalidInput("a serial is 1 to 16 characters of A-Z, 0-9 and '-'")
+        raise InvalidInput("a serial is 1 to 16 characters of A-Z, 0-9 and '-'",
+                           french="un numéro de clé a 1 à 16 caractères parmi A-Z, 0-9 et « - »")
     return serial
 
 
 def check_login(login: str) -> str:
     if not isinstance(login, str) or not LOGIN_RE.match(login):
-        raise InvalidInput("a login is 1 to 64 characters (letters, digits, . _ @ -), not digits only")
+        raise InvalidInput("a login is 1 to 64 characters (letters, digits, . _ @ -), not digits only",
+                           french="un identifiant a 1 à 64 caractères (lettres, chiffres, . _ @ -), "
+                                  "pas uniquement des chiffres")
     return login
 
 
 def check_token_params(algo: str, digits: int, period: int) -> None:
     if algo not in ALGORITHMS:
-        raise InvalidInput(f"algorithm must be one of {', '.join(ALGORITHMS)}")
+        raise InvalidInput(f"algorithm must be one of {', '.join(ALGORITHMS)}",
+                           french=f"algorithme inconnu : {', '.join(ALGORITHMS)} seulement")
     if digits not in (6, 8):
-        raise InvalidInput("a token shows 6 or 8 digits")
+        raise InvalidInput("a token shows 6 or 8 digits", french="une clé affiche 6 ou 8 chiffres")
     if period not in (30, 60):
-        raise InvalidInput("a token's period is 30 or 60 seconds")
+        raise InvalidInput("a token's period is 30 or 60 seconds",
+                           french="le code d'une clé change toutes les 30 ou 60 secondes")
 
 
 def insert_user(conn: sa.Connection, login: str, display_name: str = "", role: str = "teacher", *,
@@ -143,7 +148,8 @@ def insert_user(conn: sa.Connection, login: str, display_name: str = "", role: s
     DuplicateLogin, and then the caller's transaction must be rolled back (let the error propagate)."""
     check_login(login)
     if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}",
+                           french=f"rôle inconnu : {', '.join(ROLES)} seulement")
     if conn.execute(sa.select(users.c.id).where(users.c.login == login)).first() is not None:
         raise DuplicateLogin(login)
     now = _now(now)
@@ -233,7 +239,8 @@ class Store:
                     actor: str = "system", now: float | None = None) -> UserInfo:
         """Change a user's display name and/or role."""
         if role is not None and role not in ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}",
+                           french=f"rôle inconnu : {', '.join(ROLES)} seulement")
         values = {k: v for k, v in (("display_name", display_name), ("role", role)) if v is not None}
         with self.transaction() as conn:
             if values:
@@ -308,7 +315,8 @@ class Store:
                 done = conn.execute(tokens.update().where(tokens.c.id == old.id, tokens.c.version == old.version)
                                     .values(version=old.version + 1, **values)).rowcount
                 if not done:
-                    raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again")
+                    raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again",
+                                       french=f"la clé {serial} a changé entre-temps : recommencez")
                 return old.id
         if conn.execute(sa.select(tokens.c.id).where(tokens.c.serial == serial)).first() is not None:
             raise DuplicateSerial(serial)
@@ -329,7 +337,7 @@ class Store:
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         if not 16 <= len(secret) <= 64:
-            raise InvalidInput("a token secret is 16 to 64 bytes")
+            raise InvalidInput("a token secret is 16 to 64 bytes", french="le secret d'une clé a 16 à 64 octets")
         now = _now(now)
         with _unique_serial(serial), self.transaction() as conn:
             self._insert_token(conn, serial, secret, "pending", now, reuse, kind=kind, algo=algo, digits=digits,
@@ -345,7 +353,8 @@ class Store:
         check_serial(serial)
         check_token_params(algo, digits, period)
         if not 10 <= len(secret) <= 64:
-            raise InvalidInput(f"token {serial}: a secret is 10 to 64 bytes")
+            raise InvalidInput(f"token {serial}: a secret is 10 to 64 bytes",
+                               french=f"clé {serial} : le secret doit avoir 10 à 64 octets")
         now = _now(now)
         with _unique_serial(serial), self.transaction() as conn:
             token_id = self._insert_token(conn, serial, secret, "ready", now, False, kind="hardware", algo=algo,
@@ -400,7 +409,8 @@ class Store:
                 .values(version=row.version + 1, updated_at=now, **new)
             ).rowcount
             if not done:
-                raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again")
+                raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again",
+                                       french=f"la clé {serial} a changé entre-temps : recommencez")
             conn.execute(tickets.delete().where(tickets.c.token_id == row.id, tickets.c.used_at.is_(None)))
             audit_log.write(conn, action=f"token.{action}", outcome=new.get("state", row.state), actor=actor,
                             serial=serial, login=login or row.login, detail=detail, now=now)
@@ -502,9 +512,11 @@ class Store:
             check_serial(rec.serial)
             check_token_params(rec.algo, rec.digits, rec.period)
             if not 10 <= len(rec.secret) <= 64:
-                raise InvalidInput(f"token {rec.serial}: a secret is 10 to 64 bytes")
+                raise InvalidInput(f"token {rec.serial}: a secret is 10 to 64 bytes",
+                                   french=f"clé {rec.serial} : le secret doit avoir 10 à 64 octets")
             if rec.serial in seen:
-                raise InvalidInput(f"token {rec.serial} appears twice in the file")
+                raise InvalidInput(f"token {rec.serial} appears twice in the file",
+                                   french=f"la clé {rec.serial} figure deux fois dans le fichier")
             seen.add(rec.serial)
         with self.transaction() as conn:
             for rec in records:
@@ -527,7 +539,8 @@ class Store:
         readable with the file on disk.
         """
         if self.ring.path is None:
-            raise KeyRingError("this key ring has no file to write the new key to")
+            raise KeyRingError("this key ring has no file to write the new key to",
+                              french="ce trousseau de clés n'a pas de fichier où écrire la nouvelle clé")
         now = _now(now)
         new_ring = self.ring.with_new_primary()
         new_ring.save(self.ring.path)
@@ -543,7 +556,9 @@ class Store:
                                                           tokens.c.secret_ct == row.secret_ct)
                                     .values(key_id=key_id, secret_ct=blob)).rowcount
                 if not done:
-                    raise ConcurrentChange("a token changed during the key rotation: nothing re-encrypted, run again")
+                    raise ConcurrentChange("a token changed during the key rotation: nothing re-encrypted, run again",
+                                           french="une clé a changé pendant la rotation : rien n'a été "
+                                                  "re-chiffré, relancez la commande")
                 count += 1
             audit_log.write(conn, action="keys.rotate", outcome="ok", actor=actor,
                             detail=f"new primary {new_ring.primary}; {count} tokens re-encrypted", now=now)

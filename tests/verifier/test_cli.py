@@ -17,8 +17,10 @@ import pytest
 from tests.verifier.conftest import assert_audit_clean
 from tests.verifier.test_interchange import write_pskc
 from verifier import db, open_store
-from verifier.cli import main
+from verifier.cli import error_message, main
+from verifier.errors import InvalidInput
 from verifier.otp import TokenCodes
+from verifier.store import check_login, check_serial, check_token_params
 from verifier.verification import Outcome, Verifier
 
 
@@ -230,3 +232,20 @@ def test_the_console_script(tmp_path):
     subprocess.run([str(exe), "--db", db, "users", "add", "mdupont"], env=env, check=True, capture_output=True)
     proc = subprocess.run([str(exe), "--db", db, "users", "--json"], env=env, capture_output=True, text=True)
     assert json.loads(proc.stdout) == [{"login": "mdupont", "name": "", "role": "teacher"}]
+
+
+@pytest.mark.parametrize(
+    ("check", "french"),
+    [
+        (lambda: check_serial("bad serial!"), "un numéro de clé a 1 à 16 caractères parmi A-Z, 0-9 et « - »"),
+        (lambda: check_login("12345"), "un identifiant a 1 à 64 caractères (lettres, chiffres, . _ @ -), "
+                                       "pas uniquement des chiffres"),
+        (lambda: check_token_params("md5", 6, 30), "algorithme inconnu : sha1, sha256, sha512 seulement"),
+        (lambda: check_token_params("sha1", 7, 30), "une clé affiche 6 ou 8 chiffres"),
+        (lambda: check_token_params("sha1", 6, 45), "le code d'une clé change toutes les 30 ou 60 secondes"),
+    ],
+)
+def test_the_stores_own_checks_are_told_in_french(check, french):
+    with pytest.raises(InvalidInput) as refused:
+        check()
+    assert error_message(refused.value) == french
