@@ -10,11 +10,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from booklet_web.db import Database, open_database
@@ -35,31 +34,7 @@ class Services:
     verifier: object
     ref: Referential
     clock: Callable[[], float]
-
-
-def secret_key_for(keys_file: str) -> bytes:
-    """The session-signing key kept beside the key ring (``<keys>.web-secret``, mode 0600), made on first use.
-
-    Every process of one installation reads the same file, so any of them accepts a session another signed.
-    """
-    path = Path(f"{keys_file}.web-secret")
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    # Written whole under a temporary name, then linked into place: a process starting at the same moment
-    # either wins or reads the winner's complete file, never half of one.
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(os.urandom(32).hex().encode())
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
-    return path.read_bytes()
+    sessions: object = None
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -68,36 +43,64 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         JETON_DB_URL=os.environ.get("JETON_DB_URL", DEFAULT_DB_URL),
         JETON_KEYS_FILE=os.environ.get("JETON_KEYS_FILE"),
-        JETON_IDLE_MINUTES=30,
         JETON_CLOCK=time.time,
+        # None: the installation's settings (verifier.settings_from_env: defaults, or JETON_SETTINGS)
+        JETON_SETTINGS=None,
+        # Sessions are rows of the shared database (DESIGN.md §5). False keeps Flask's signed cookie: only for the
+        # benchmark that measures what server-side sessions cost; never in service (a copied cookie would live on).
+        JETON_SERVER_SESSIONS=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_NAME="jeton_session",
+        SESSION_COOKIE_PATH="/",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=8 * 3600,
         JETON_PROXY=False,
+        # True when served over HTTPS (set by `jeton-web serve` unless --insecure-http): HSTS, __Host- cookie
+        JETON_HTTPS=False,
     )
     if test_config:
         app.config.from_mapping(test_config)
     keys_file = app.config["JETON_KEYS_FILE"]
     if not keys_file:
         raise RuntimeError("no key file: give --keys FILE or set JETON_KEYS_FILE")
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key_for(keys_file)
 
     import verifier
     from verifier import Verifier
+    from verifier.sessions import Sessions
 
-    store = verifier.open_store(app.config["JETON_DB_URL"], keys_file)
-    app.extensions["jeton"] = Services(
+    store = verifier.open_store(app.config["JETON_DB_URL"], keys_file, settings=app.config["JETON_SETTINGS"])
+    settings = store.settings
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings.session_lifetime)
+    # CSRF tokens live as long as a session; itsdangerous refuses a token dated in the future.
+    app.config["WTF_CSRF_TIME_LIMIT"] = int(settings.session_lifetime)
+    if not app.config.get("SECRET_KEY"):
+        signing = store.ring.web_signing_keys(time.time(), settings.session_lifetime)
+        if not signing:
+            raise verifier.KeyRingError(
+                "the key ring has no web signing key: run `jeton-admin init` once to add it",
+                french="le trousseau de clés n'a pas de clé de signature web : lancez une fois `jeton-admin init`")
+        # The newest key signs; the keys retired by rotate-key less than a session lifetime ago still verify.
+        app.config["SECRET_KEY"] = signing[-1]
+        app.config["SECRET_KEY_FALLBACKS"] = signing[:-1]
+        app.config["WTF_CSRF_SECRET_KEY"] = signing
+    if app.config["JETON_HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-" + app.config["SESSION_COOKIE_NAME"]
+    services = Services(
         db=open_database(app.config["JETON_DB_URL"]),
         store=store,
         verifier=Verifier(store),
         ref=load_referential(),
         clock=app.config["JETON_CLOCK"],
+        sessions=Sessions(store.engine, settings),
     )
+    app.extensions["jeton"] = services
+    if app.config["JETON_SERVER_SESSIONS"]:
+        from booklet_web.sessions import ServerSessionInterface
+
+        app.session_interface = ServerSessionInterface(services.sessions, lambda: services.clock())
     csrf.init_app(app)
     if app.config["JETON_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -132,10 +135,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:  # over HTTPS only: a browser ignores HSTS on plain HTTP anyway
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -158,6 +166,8 @@ def _format_when(value) -> str:
     """French date and time (Paris) of a record, e.g. 28/11/2026 à 14:02; naive values are UTC (SQLite)."""
     if value is None:
         return ""
+    if isinstance(value, int | float):  # Unix seconds (the verifier's times)
+        value = datetime.fromtimestamp(value, UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")

@@ -135,6 +135,7 @@ TOKEN_ACTIONS = {
     "reinitialiser-pin": ("reset_pin", "Code PIN de la clé {serial} réinitialisé : l'utilisateur en choisira un "
                           "nouveau à sa prochaine connexion."),
     "desactiver": ("disable", "Clé {serial} désactivée (perdue ou volée)."),
+    "bloquer": ("lock", "Clé {serial} bloquée jusqu'à ce qu'un administrateur la débloque."),
 }
 STATES_FR = {"pending": "en préparation", "ready": "prête (non affectée)", "assigned": "affectée (nouveau PIN)",
              "active": "active", "locked": "bloquée", "disabled": "désactivée", "retired": "retirée",
@@ -196,3 +197,26 @@ def token_action():
 def login_audit():
     """The verifier's audit: every login attempt and every administrative act on users and tokens."""
     return render_template("admin/journal_connexions.html", rows=services().store.audit(limit=500))
+
+
+@bp.route("/sessions", methods=["GET", "POST"])
+@admin_required
+def sessions():
+    """Every open session (who, started, last seen, address, browser); end one, or all of a user's."""
+    svc = services()
+    if request.method == "POST":
+        _checked_form()
+        ref = request.form.get("session", "")
+        login = (request.form.get("identifiant") or "").strip()[:64]
+        if login:
+            user = svc.store.find_user(login)
+            if user is None:
+                abort(404)
+            ended = svc.sessions.end_user(user.id)
+            svc.store.record("session.end", actor=g.user.login, login=login, detail=f"{ended} session(s)")
+            flash(f"Sessions de {login} fermées ({ended}).", "ok")
+        elif svc.sessions.end(ref):
+            svc.store.record("session.end", actor=g.user.login, detail="one session")
+            flash("Session fermée.", "ok")
+        return redirect(url_for("admin.sessions"))
+    return render_template("admin/sessions.html", rows=svc.sessions.list(now=svc.clock()), form=EmptyForm())

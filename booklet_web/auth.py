@@ -1,14 +1,16 @@
 """Authentification: identifiant + passcode through the verifier, the first-use PIN steps, logout.
 
 The views never check a passcode themselves: every decision is the verifier's (``authenticate``,
-``set_pin``, ``next_code``). A wrong passcode, an unknown user or a malformed passcode all get the same
-message. The session holds only the user id (and, between steps, the login and the verifier's ticket).
+``set_pin``, ``next_code``), throttling included. A wrong passcode, an unknown user, a locked or disabled token
+and a malformed passcode all get the same page and status; a throttled source or login gets 429 and Retry-After.
+The session (a row of the shared database, see ``booklet_web.sessions``) holds the user id (and, between steps,
+the login and the verifier's ticket); its id changes at login and after the new PIN.
 """
 
 from __future__ import annotations
 
 import functools
-import time
+import math
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
@@ -19,6 +21,8 @@ from verifier.errors import PinPolicyError, TicketError
 bp = Blueprint("auth", __name__, url_prefix="/connexion")
 
 FAILED = "L'authentification a échoué."
+THROTTLED = ("Trop de tentatives depuis ce poste ou pour cet identifiant : patientez {seconds} s avant de "
+             "réessayer.")
 PIN_REFUSALS = {
     "mismatch": "Les deux codes PIN saisis sont différents.",
     "format": "Le code PIN ne doit contenir que des chiffres (de {min} à {max}).",
@@ -42,26 +46,32 @@ def _outcome(result) -> str:
 
 
 def load_user() -> None:
-    """Before every request: the logged-in user in ``g.user`` (None when absent or idle too long)."""
+    """Before every request: the logged-in user in ``g.user`` (None when absent). Idle timeout, lifetime and
+    revocation are the session store's: an ended or expired session arrives here empty."""
     g.user = None
+    if getattr(session, "expired", False) and request.endpoint not in (None, "static"):
+        flash("Votre session a expiré ou a été fermée : authentifiez-vous de nouveau.", "info")
     uid = session.get("uid")
     if uid is None:
-        return
-    idle = current_app.config["JETON_IDLE_MINUTES"] * 60
-    longest = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    now = time.time()
-    # Both limits are checked here, not only by the cookie's expiry: a copied cookie dies on time too.
-    if now - session.get("seen", 0) > idle or now - session.get("since", 0) > longest:
-        session.clear()
-        flash("Votre session a expiré : authentifiez-vous de nouveau.", "info")
         return
     with services().db.engine.connect() as conn:
         g.user = actor_by_id(conn, uid)
     if g.user is None:
+        _end_session()
+
+
+def _end_session() -> None:
+    end = getattr(session, "end", None)
+    if end is not None:
+        end()
+    else:
         session.clear()
-        return
-    if now - session.get("seen", 0) > 60:  # refresh at most once a minute: fewer cookies rewritten
-        session["seen"] = now
+
+
+def _rotate_session() -> None:
+    rotate = getattr(session, "rotate", None)
+    if rotate is not None:
+        rotate()
 
 
 def login_required(view):
@@ -92,7 +102,7 @@ def _log_in(result):
     session.clear()
     session.permanent = True
     session["uid"] = result.user_id
-    session["since"] = session["seen"] = time.time()
+    _rotate_session()  # a new id: whoever knew the id before the login knows nothing now
     return redirect(url_for("booklet.index"))
 
 
@@ -109,10 +119,14 @@ def _follow(result, login: str, form_for_reject):
         session.clear()
         session["pending"] = {"login": login, "step": "next", "ticket": result.ticket}
         return redirect(url_for("auth.next_code"))
-    if outcome == "LOCKED":
-        session.clear()
-        return render_template("auth/locked.html"), 403
-    return form_for_reject()
+    if outcome == "THROTTLED":
+        seconds = max(1, math.ceil(result.retry_after or 1))
+        response = current_app.make_response((render_template(
+            "auth/login.html", form=LoginForm(formdata=None, identifiant=login),
+            error=THROTTLED.format(seconds=seconds)), 429))
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    return form_for_reject()  # REJECT and LOCKED alike: the caller learns nothing about the account
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -147,6 +161,7 @@ def new_pin():
         except (PinPolicyError, TicketError) as exc:  # the verifier's refusal, told in French
             return _pin_refused(exc, form)
         session["pending"] = {"login": pending["login"], "step": "passcode"}
+        _rotate_session()
         return redirect(url_for("auth.passcode"))
     return render_template("auth/new_pin.html", form=form), (400 if form.errors else 200)
 
@@ -185,7 +200,7 @@ def next_code():
         svc = services()
         result = svc.verifier.next_code(pending["ticket"], form.code.data.strip(), **_when())
         outcome = _outcome(result)
-        if outcome == "REJECT":
+        if outcome in ("REJECT", "LOCKED"):
             session.clear()
             return render_template("auth/login.html", form=LoginForm(formdata=None), error=FAILED), 401
         return _follow(result, pending["login"], lambda: None)
@@ -197,5 +212,31 @@ def logout():
     """Déconnexion (a POST with its CSRF token, so no other site can log a teacher out)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    session.clear()
+    _end_session()  # the row is deleted: a copy of the cookie opens nothing any more
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/sessions", methods=["GET", "POST"])
+@login_required
+def my_sessions():
+    """Mes sessions: where I am logged in (started, last seen, address, browser); end the others, or one."""
+    svc = services()
+    current = getattr(session, "raw_id", None)
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        ref = request.form.get("session", "")
+        if ref == "autres":
+            ended = svc.sessions.end_user(g.user.id, keep=current)
+            svc.store.record("session.end", actor=g.user.login, login=g.user.login, source=_when()["source"],
+                             detail=f"{ended} other session(s)")
+            flash(f"{ended} autre(s) session(s) fermée(s).", "ok")
+        elif svc.sessions.end(ref, user_id=g.user.id):
+            svc.store.record("session.end", actor=g.user.login, login=g.user.login, source=_when()["source"])
+            flash("Session fermée.", "ok")
+        return redirect(url_for("auth.my_sessions"))
+    from verifier.sessions import digest
+
+    mine = digest(current)[:16] if current else None
+    return render_template("auth/sessions.html", rows=svc.sessions.list(user_id=g.user.id, now=svc.clock()),
+                           mine=mine, form=EmptyForm())

@@ -118,7 +118,7 @@ def serve(db_url: str, keys_file: str | None, bind: str, workers: int, insecure_
     if not keys_file:
         raise click.ClickException("aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE")
     config = {"JETON_DB_URL": db_url, "JETON_KEYS_FILE": keys_file, "SESSION_COOKIE_SECURE": not insecure_http,
-              "JETON_PROXY": proxy}
+              "JETON_HTTPS": not insecure_http, "JETON_PROXY": proxy}
     # Build one app now so that a wrong database or key file is one clear error before any worker starts.
     from booklet_web import create_app
 

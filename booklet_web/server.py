@@ -21,7 +21,13 @@ class _Gunicorn(BaseApplication):
         return create_app(self.config_for_app)
 
 
-def run_gunicorn(config: dict, *, bind: str, workers: int) -> None:
-    """Serve ``create_app(config)`` with ``workers`` processes on ``bind``; returns when stopped."""
-    _Gunicorn(config, {"bind": bind, "workers": workers, "accesslog": "-", "timeout": 30,
-                       "graceful_timeout": 10}).run()
+#: threads per worker process: a slow or idle client holds at most one thread, never a whole process
+THREADS = 8
+
+
+def run_gunicorn(config: dict, *, bind: str, workers: int, threads: int = THREADS) -> None:
+    """Serve ``create_app(config)`` with ``workers`` processes of ``threads`` threads (gunicorn's gthread worker:
+    idle keep-alive connections wait in a poller, not in a thread) on ``bind``; returns when stopped."""
+    _Gunicorn(config, {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
+                       "accesslog": "-", "timeout": 30, "keepalive": 5, "graceful_timeout": 10,
+                       "limit_request_line": 4094, "limit_request_fields": 50}).run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import time
 import traceback
 from datetime import UTC, datetime
 
@@ -292,6 +293,35 @@ def unlock(ctx: click.Context, serial: str) -> None:
     """Déverrouiller une clé après trop d'échecs."""
     t = _store(ctx).unlock(serial, actor=_actor())
     click.echo(f"Clé {serial} déverrouillée ({_STATES_FR.get(t.state, t.state)}).")
+
+
+@cli.command()
+@click.argument("serial")
+@click.pass_context
+def lock(ctx: click.Context, serial: str) -> None:
+    """Bloquer une clé (jusqu'au déblocage par un administrateur) ; ferme les sessions de son utilisateur."""
+    _store(ctx).lock(serial, actor=_actor())
+    click.echo(f"Clé {serial} bloquée ; les sessions de son utilisateur sont fermées.")
+
+
+@cli.command()
+@click.argument("login")
+@click.option("--end", "end", is_flag=True, help="Fermer toutes ses sessions.")
+@click.pass_context
+def sessions(ctx: click.Context, login: str, end: bool) -> None:
+    """Sessions web ouvertes d'un utilisateur (début, dernière activité, adresse, navigateur) ; --end les ferme."""
+    from verifier.sessions import Sessions
+
+    store = _store(ctx)
+    user = store.get_user(login)
+    web = Sessions(store.engine, store.settings)
+    if end:
+        ended = web.end_user(user.id)
+        store.record("session.end", actor=_actor(), login=login, detail=f"{ended} session(s)")
+        click.echo(f"{ended} session(s) de {login} fermée(s).")
+        return
+    for s in web.list(user_id=user.id, now=time.time()):
+        click.echo(f"{_when(s.created_at)}  {_when(s.last_seen)}  {s.address or '-':<16} {s.agent or '-'}")
 
 
 @cli.command()

@@ -1,10 +1,15 @@
-"""The key ring: AES-256-GCM keys for token secrets (key ids, one primary) and the PIN pepper.
+"""The key ring: AES-256-GCM keys for token secrets (key ids, one primary), the PIN pepper, and the web
+application's signing keys (CSRF tokens).
 
 The ring lives in a JSON file outside the database, readable by its owner only (mode 0600)::
 
     {"format": "jeton-keyring/1", "primary": "k-3f9a0c21",
      "keys": {"k-3f9a0c21": "<base64 of 32 bytes>"},
-     "pepper": {"id": "p-77d2e810", "key": "<base64 of 32 bytes>"}}
+     "pepper": {"id": "p-77d2e810", "key": "<base64 of 32 bytes>"},
+     "web": {"primary": "w-0c1d2e3f", "keys": {"w-0c1d2e3f": "<base64 of 32 bytes>"}, "retired": {}}}
+
+``web`` is rotated with the token keys (``jeton-admin rotate-key``): the old web key is kept, marked retired at
+that time, for one session lifetime, so that forms already open still submit; then the next rotation drops it.
 
 Each secret is sealed with a random 96-bit nonce and associated data binding it to its token serial and key id,
 so a ciphertext copied onto another row does not decrypt. The pepper never enters the database.
@@ -46,6 +51,10 @@ class KeyRing:
     pepper_id: str
     pepper: bytes
     path: Path | None = None
+    #: web signing keys by id, the one that signs, and when each other one was retired (Unix seconds)
+    web_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
+    web_primary: str | None = None
+    web_retired: dict[str, float] = field(default_factory=dict)
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +65,10 @@ class KeyRing:
                 raise KeyRingError(f"key ring: key {key_id} is not 32 bytes (AES-256)")
         if len(self.pepper) < 32:
             raise KeyRingError("key ring: the pepper is shorter than 32 bytes")
+        if self.web_keys and self.web_primary not in self.web_keys:
+            raise KeyRingError("key ring: the primary web key id is not among the web keys")
+        if any(len(k) < 32 for k in self.web_keys.values()):
+            raise KeyRingError("key ring: a web key is shorter than 32 bytes")
 
     def __repr__(self) -> str:  # never show key material
         return f"KeyRing(primary={self.primary!r}, key_ids={sorted(self.keys)!r}, pepper_id={self.pepper_id!r})"
@@ -63,9 +76,33 @@ class KeyRing:
     @classmethod
     def generate(cls) -> KeyRing:
         """A new ring with one fresh primary key and a fresh pepper, from the OS CSPRNG."""
-        key_id = _new_id("k")
+        key_id, web_id = _new_id("k"), _new_id("w")
         return cls(keys={key_id: AESGCM.generate_key(256)}, primary=key_id, pepper_id=_new_id("p"),
-                   pepper=secrets.token_bytes(32))
+                   pepper=secrets.token_bytes(32), web_keys={web_id: secrets.token_bytes(32)}, web_primary=web_id)
+
+    def _copy(self, **changes) -> KeyRing:
+        values = {"keys": self.keys, "primary": self.primary, "pepper_id": self.pepper_id, "pepper": self.pepper,
+                  "path": self.path, "web_keys": self.web_keys, "web_primary": self.web_primary,
+                  "web_retired": self.web_retired}
+        return KeyRing(**(values | changes))
+
+    def with_web_key(self, key: bytes | None = None, *, now: float, grace: float) -> KeyRing:
+        """A copy with a new web signing key (``key``, or a fresh one) made primary; the previous primary is kept,
+        retired now, and keys retired more than ``grace`` seconds ago are dropped."""
+        web_id = _new_id("w")
+        retired = {k: t for k, t in self.web_retired.items() if t > now - grace and k in self.web_keys}
+        if self.web_primary is not None:
+            retired[self.web_primary] = now
+        keys = {k: v for k, v in self.web_keys.items() if k in retired}
+        keys[web_id] = secrets.token_bytes(32) if key is None else bytes(key)
+        return self._copy(web_keys=keys, web_primary=web_id, web_retired=retired)
+
+    def web_signing_keys(self, now: float, grace: float) -> list[bytes]:
+        """The web keys to accept, oldest first, the signing key last (itsdangerous' order); [] when none."""
+        if self.web_primary is None:
+            return []
+        old = sorted((t, k) for k, t in self.web_retired.items() if t > now - grace and k in self.web_keys)
+        return [self.web_keys[k] for _t, k in old] + [self.web_keys[self.web_primary]]
 
     def _cipher(self, key_id: str) -> AESGCM:
         cipher = self._ciphers.get(key_id)
@@ -96,28 +133,30 @@ class KeyRing:
         key_id = _new_id("k")
         keys = dict(self.keys)
         keys[key_id] = AESGCM.generate_key(256)
-        return KeyRing(keys=keys, primary=key_id, pepper_id=self.pepper_id, pepper=self.pepper, path=self.path)
+        return self._copy(keys=keys, primary=key_id)
 
     def without(self, key_ids: set[str]) -> KeyRing:
         """A copy without the given (non-primary) keys."""
         if self.primary in key_ids:
             raise KeyRingError("cannot drop the primary key")
         keys = {k: v for k, v in self.keys.items() if k not in key_ids}
-        return KeyRing(keys=keys, primary=self.primary, pepper_id=self.pepper_id, pepper=self.pepper, path=self.path)
+        return self._copy(keys=keys)
 
     # -- files ---------------------------------------------------------------------------------------------
 
     def to_json(self) -> str:
         b64 = base64.b64encode
-        return json.dumps(
-            {
-                "format": FORMAT,
-                "primary": self.primary,
-                "keys": {k: b64(v).decode() for k, v in sorted(self.keys.items())},
-                "pepper": {"id": self.pepper_id, "key": b64(self.pepper).decode()},
-            },
-            indent=2,
-        ) + "\n"
+        data = {
+            "format": FORMAT,
+            "primary": self.primary,
+            "keys": {k: b64(v).decode() for k, v in sorted(self.keys.items())},
+            "pepper": {"id": self.pepper_id, "key": b64(self.pepper).decode()},
+        }
+        if self.web_primary is not None:
+            data["web"] = {"primary": self.web_primary,
+                           "keys": {k: b64(v).decode() for k, v in sorted(self.web_keys.items())},
+                           "retired": dict(sorted(self.web_retired.items()))}
+        return json.dumps(data, indent=2) + "\n"
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the ring atomically (new file, mode 0600, then rename over the old one)."""
@@ -153,12 +192,16 @@ def load_keyring(path: str | os.PathLike) -> KeyRing:
         data = json.loads(path.read_text())
         if data.get("format") != FORMAT:
             raise ValueError("format")
+        web = data.get("web") or {"primary": None, "keys": {}, "retired": {}}
         ring = KeyRing(
             keys={k: base64.b64decode(v, validate=True) for k, v in data["keys"].items()},
             primary=data["primary"],
             pepper_id=data["pepper"]["id"],
             pepper=base64.b64decode(data["pepper"]["key"], validate=True),
             path=path,
+            web_keys={k: base64.b64decode(v, validate=True) for k, v in web["keys"].items()},
+            web_primary=web["primary"],
+            web_retired={k: float(t) for k, t in web.get("retired", {}).items()},
         )
     except KeyRingError:
         raise

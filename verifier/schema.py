@@ -58,6 +58,8 @@ tokens = sa.Table(
     sa.Column("last_step", sa.BigInteger),
     sa.Column("fail_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_at", sa.Float),
+    #: locks in a row without a successful login between them: each lasts longer (Settings.lock_growth)
+    sa.Column("lock_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.Float),
     sa.CheckConstraint(
@@ -90,4 +92,27 @@ audit = sa.Table(
     sa.Column("serial", sa.String(16), index=True),
     sa.Column("source", sa.String(100)),
     sa.Column("detail", sa.String(500)),
+)
+
+#: web sessions (DESIGN.md §5): the cookie carries a random id; the row is found by its digest, and its data is
+#: sealed under a key derived from that id, so the table alone neither opens a session nor reads one
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False, index=True),
+    sa.Column("address", sa.String(100)),
+    sa.Column("agent", sa.String(200)),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+#: throttling counters (DESIGN.md §4, §9), one row per key: ``s:<source>`` or ``l:<login>``
+throttle = sa.Table(
+    "throttle",
+    metadata,
+    sa.Column("key", sa.String(120), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False, index=True),
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -15,10 +17,29 @@ class Settings:
     resync_window: int = 10
     #: consecutive failures after which a correct passcode also needs the next code
     next_code_after: int = 3
-    #: consecutive failures that lock the token until an administrator unlocks it
+    #: consecutive failures that lock the token (for ``unlock_after`` seconds, or until an administrator unlocks it)
     lockout_after: int = 10
-    #: seconds after which a locked token unlocks by itself; ``None`` = only an administrator unlocks
-    unlock_after: float | None = None
+    #: seconds after which a locked token unlocks by itself (NIST 800-63B §5.2.2); ``None`` keeps the policy
+    #: "until an administrator unlocks"
+    unlock_after: float | None = 900.0
+    #: each lock that follows another without a successful login in between lasts this many times longer ...
+    lock_growth: float = 4.0
+    #: ... up to this many seconds
+    unlock_max: float = 86400.0
+    #: throttling in front of the verifier (NIST 800-63B §5.2.2), per source address and per login, both counted
+    #: at each failure: a source has ``throttle_free_source`` free failures, a login ``throttle_free_login``; each
+    #: further failure makes that key wait ``throttle_delay`` seconds, doubled at each failure, at most
+    #: ``throttle_max_delay``; attempts during the wait are refused unverified (THROTTLED) and count for nothing.
+    #: A key's count is forgotten ``throttle_window`` seconds after its last failure (a login's also on success).
+    throttle: bool = True
+    throttle_free_source: int = 20
+    throttle_free_login: int = 5
+    throttle_delay: float = 2.0
+    throttle_max_delay: float = 900.0
+    throttle_window: float = 3600.0
+    #: web sessions (rows in the shared database): idle timeout and absolute lifetime, in seconds
+    session_idle: float = 1800.0
+    session_lifetime: float = 8 * 3600.0
     #: lifetime of a NEW_PIN / NEXT_CODE ticket, in seconds
     ticket_ttl: float = 180.0
     #: PIN length bounds, in digits
@@ -40,5 +61,38 @@ class Settings:
             raise ValueError("settings: need 1 <= pin_min <= pin_max")
         if self.pin_kdf not in (None, "scrypt"):
             raise ValueError("settings: pin_kdf is None or 'scrypt'")
+        if self.unlock_after is not None and not 0 < self.unlock_after <= self.unlock_max:
+            raise ValueError("settings: need 0 < unlock_after <= unlock_max (or unlock_after None)")
+        if self.lock_growth < 1:
+            raise ValueError("settings: lock_growth must be at least 1")
+        if min(self.throttle_free_source, self.throttle_free_login) < 0:
+            raise ValueError("settings: throttle_free_source and throttle_free_login must be >= 0")
+        if not 0 < self.throttle_delay <= self.throttle_max_delay <= self.throttle_window:
+            raise ValueError("settings: need 0 < throttle_delay <= throttle_max_delay <= throttle_window")
+        if not 0 < self.session_idle <= self.session_lifetime:
+            raise ValueError("settings: need 0 < session_idle <= session_lifetime")
         if self.ticket_ttl <= 0:
             raise ValueError("settings: ticket_ttl must be positive")
+
+
+def settings_from_env(environ: dict | None = None) -> Settings:
+    """The settings of this installation: the defaults, overridden by ``JETON_SETTINGS``, a JSON object of
+    field names and values (e.g. ``{"unlock_after": null}`` keeps the policy "until an administrator unlocks").
+    Every process of one installation (web, RADIUS, jeton-admin) must be given the same value."""
+    raw = (os.environ if environ is None else environ).get("JETON_SETTINGS", "").strip()
+    if not raw:
+        return Settings()
+    try:
+        values = json.loads(raw)
+        if not isinstance(values, dict):
+            raise ValueError("not an object")
+        known = {f.name for f in fields(Settings)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown setting {unknown[0]!r}")
+        return Settings(**values)
+    except (ValueError, TypeError) as exc:
+        from verifier.errors import ConfigurationError
+
+        raise ConfigurationError(f"JETON_SETTINGS is not valid: {exc}",
+                                 french=f"JETON_SETTINGS n'est pas valide : {exc}") from None

@@ -35,7 +35,8 @@ from verifier.errors import (
 )
 from verifier.keyring import KeyRing, create_keyring, load_keyring
 from verifier.schema import ALGORITHMS, KINDS, ROLES, tickets, tokens, users
-from verifier.settings import Settings
+from verifier.sessions import end_user_sessions
+from verifier.settings import Settings, settings_from_env
 
 SERIAL_RE = re.compile(r"^[A-Z0-9-]{1,16}$")
 # Logins are never digits only, so a passcode typed into the login field is never mistaken for one.
@@ -187,7 +188,7 @@ class Store:
     def __init__(self, engine: sa.Engine, ring: KeyRing, settings: Settings | None = None) -> None:
         self.engine = engine
         self.ring = ring
-        self.settings = settings or Settings()
+        self.settings = settings or settings_from_env()
         #: PostgreSQL: a second pool whose connections commit each statement on its own, for the verifier's
         #: reads and one-statement writes (no BEGIN/COMMIT round trips); None on SQLite
         self.autocommit_engine: sa.Engine | None = (
@@ -243,12 +244,13 @@ class Store:
                            french=f"rôle inconnu : {', '.join(ROLES)} seulement")
         values = {k: v for k, v in (("display_name", display_name), ("role", role)) if v is not None}
         with self.transaction() as conn:
-            if values:
-                done = conn.execute(users.update().where(users.c.login == login).values(**values)).rowcount
-            else:
-                done = conn.execute(sa.select(users.c.id).where(users.c.login == login)).first() is not None
-            if not done:
+            found = conn.execute(sa.select(users.c.id, users.c.role).where(users.c.login == login)).first()
+            if found is None:
                 raise UserNotFound(login)
+            if values:
+                conn.execute(users.update().where(users.c.id == found.id).values(**values))
+            if role is not None and role != found.role:
+                end_user_sessions(conn, found.id)  # what the user may do changed: every session ends now
             audit_log.write(conn, action="user.update", outcome="ok", actor=actor, login=login,
                             detail=", ".join(f"{k}={v}" for k, v in values.items()), now=_now(now))
         return self.get_user(login)
@@ -390,8 +392,9 @@ class Store:
 
     def _change(self, serial: str, action: str, allowed: tuple[str, ...] | None, values: dict, *, actor: str,
                 now: float | None, login: str | None = None, detail: str | None = None,
-                refuse=None) -> TokenInfo:
-        """Read the token, check its state, then one compare-and-set UPDATE and an audit row."""
+                refuse=None, end_sessions: bool = False) -> TokenInfo:
+        """Read the token, check its state, then one compare-and-set UPDATE and an audit row; with
+        ``end_sessions``, every session of the token's holder ends in the same transaction."""
         now = _now(now)
         with self.transaction() as conn:
             row = conn.execute(
@@ -412,6 +415,8 @@ class Store:
                 raise ConcurrentChange(f"token {serial!r} changed meanwhile: try again",
                                        french=f"la clé {serial} a changé entre-temps : recommencez")
             conn.execute(tickets.delete().where(tickets.c.token_id == row.id, tickets.c.used_at.is_(None)))
+            if end_sessions:
+                end_user_sessions(conn, row.user_id)
             audit_log.write(conn, action=f"token.{action}", outcome=new.get("state", row.state), actor=actor,
                             serial=serial, login=login or row.login, detail=detail, now=now)
         return self.get_token(serial)
@@ -438,7 +443,7 @@ class Store:
         return self._change(serial, "retire", tuple(s for s in ("pending", "ready", "assigned", "active",
                                                                     "locked", "disabled", "failed")), {
             "state": "retired", "state_reason": reason[:200], "secret_ct": b"", "pin_hash": None, "user_id": None,
-        }, actor=actor, now=now, detail=reason)
+        }, actor=actor, now=now, detail=reason, end_sessions=True)
 
     def assign(self, serial: str, login: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
         """Give a ``ready`` token to a user; it then needs a new PIN. AlreadyAssigned if someone holds it."""
@@ -446,7 +451,7 @@ class Store:
         now = _now(now)
         return self._change(serial, "assign", ASSIGNABLE, {
             "state": "assigned", "user_id": user.id, "assigned_at": now, "pin_hash": None, "fail_count": 0,
-            "drift": 0, "locked_at": None, "state_reason": None,
+            "drift": 0, "locked_at": None, "lock_count": 0, "state_reason": None,
         }, actor=actor, now=now, login=login,
             refuse=lambda s, st: AlreadyAssigned(s, st) if st in HELD else InvalidState(s, st, "assign", ASSIGNABLE))
 
@@ -454,27 +459,35 @@ class Store:
         """Take a token back from its user: ``ready`` again, PIN, counters and drift reset."""
         return self._change(serial, "unassign", (*HELD, "disabled"), {
             "state": "ready", "user_id": None, "assigned_at": None, "pin_hash": None, "fail_count": 0, "drift": 0,
-            "locked_at": None, "state_reason": None,
-        }, actor=actor, now=now)
+            "locked_at": None, "lock_count": 0, "state_reason": None,
+        }, actor=actor, now=now, end_sessions=True)
 
     def unlock(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
         """Unlock a locked token: failures reset, back to ``active`` (or ``assigned`` when it has no PIN)."""
         return self._change(serial, "unlock", ("locked",), {
             "state": lambda r: "active" if r.pin_hash else "assigned", "fail_count": 0, "locked_at": None,
+            "lock_count": 0,
         }, actor=actor, now=now)
+
+    def lock(self, serial: str, reason: str = "locked by an administrator", *, actor: str = "system",
+             now: float | None = None) -> TokenInfo:
+        """Lock a held token until an administrator unlocks it (no timer); its holder's sessions end."""
+        return self._change(serial, "lock", ("assigned", "active"), {
+            "state": "locked", "locked_at": None, "state_reason": reason[:200],
+        }, actor=actor, now=now, detail=reason, end_sessions=True)
 
     def reset_pin(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
         """Forget the PIN: the user chooses a new one at the next login (new-PIN mode), failures reset."""
         return self._change(serial, "reset_pin", HELD, {
-            "state": "assigned", "pin_hash": None, "fail_count": 0, "locked_at": None,
-        }, actor=actor, now=now)
+            "state": "assigned", "pin_hash": None, "fail_count": 0, "locked_at": None, "lock_count": 0,
+        }, actor=actor, now=now, end_sessions=True)
 
     def disable(self, serial: str, reason: str = "lost", *, actor: str = "system",
                 now: float | None = None) -> TokenInfo:
         """Block a lost or stolen token at once (it keeps its user until unassigned)."""
         return self._change(serial, "disable", ("pending", "ready", *HELD), {
             "state": "disabled", "state_reason": reason[:200],
-        }, actor=actor, now=now, detail=reason)
+        }, actor=actor, now=now, detail=reason, end_sessions=True)
 
     def resync(self, serial: str, code1: str, code2: str, *, actor: str = "system",
                now: float | None = None) -> TokenInfo:
@@ -542,7 +555,7 @@ class Store:
             raise KeyRingError("this key ring has no file to write the new key to",
                               french="ce trousseau de clés n'a pas de fichier où écrire la nouvelle clé")
         now = _now(now)
-        new_ring = self.ring.with_new_primary()
+        new_ring = self.ring.with_new_primary().with_web_key(now=now, grace=self.settings.session_lifetime)
         new_ring.save(self.ring.path)
         count = 0
         with self.transaction() as conn:
@@ -561,7 +574,8 @@ class Store:
                                                   "re-chiffré, relancez la commande")
                 count += 1
             audit_log.write(conn, action="keys.rotate", outcome="ok", actor=actor,
-                            detail=f"new primary {new_ring.primary}; {count} tokens re-encrypted", now=now)
+                            detail=f"new primary {new_ring.primary}; {count} tokens re-encrypted; "
+                                   f"new web key {new_ring.web_primary}", now=now)
         self.ring = new_ring
         if not keep_old:  # drop only the keys no row uses any more (another process may have written meanwhile)
             with self.engine.connect() as conn:
@@ -595,6 +609,19 @@ def _keys_path(keys_file: str | os.PathLike | None) -> Path:
     return Path(keys_file)
 
 
+def _with_web_key(ring: KeyRing) -> KeyRing:
+    """A key ring of an earlier release has no web signing key: give it one, taking over the separate
+    ``<keys>.web-secret`` file of that release (then removed) so that open forms keep working."""
+    if ring.web_primary is not None:
+        return ring
+    legacy = ring.path.with_name(f"{ring.path.name}.web-secret")
+    key = legacy.read_bytes() if legacy.is_file() else None
+    ring = ring.with_web_key(key, now=time.time(), grace=0)
+    ring.save(ring.path)
+    legacy.unlink(missing_ok=True)
+    return ring
+
+
 def open_store(url: str | None = None, keys_file: str | os.PathLike | None = None, *,
                settings: Settings | None = None) -> Store:
     """Open the token store at ``url`` (default: JETON_DB_URL or the embedded SQLite file) with the key ring of
@@ -617,7 +644,7 @@ def init_store(url: str | None = None, keys_file: str | os.PathLike | None = Non
     """
     path = _keys_path(keys_file)
     created = not path.exists()
-    ring = create_keyring(path) if created else load_keyring(path)
+    ring = create_keyring(path) if created else _with_web_key(load_keyring(path))
     engine = db.make_engine(url)
     try:
         revisions = db.upgrade(engine)

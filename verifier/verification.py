@@ -28,6 +28,7 @@ from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
 from verifier.schema import audit, tickets, tokens, users
 from verifier.settings import Settings
 from verifier.store import LOGIN_RE, Store
+from verifier.throttle import Throttle
 
 _MAX_RETRIES = 50
 _NEW_PIN, _NEXT_CODE = "new_pin", "next_code"
@@ -41,17 +42,21 @@ class Outcome(enum.StrEnum):
     NEW_PIN_REQUIRED = "NEW_PIN_REQUIRED"
     NEXT_CODE_REQUIRED = "NEXT_CODE_REQUIRED"
     LOCKED = "LOCKED"
+    #: refused unverified: the source or the login is over its throttling budget (``Result.retry_after``)
+    THROTTLED = "THROTTLED"
 
 
 @dataclass(frozen=True)
 class Result:
     """The outcome of an attempt; ``ticket`` for NEW_PIN_REQUIRED and NEXT_CODE_REQUIRED; ``login`` and
-    ``user_id`` (``users.id``, so that an application need not look the user up again) on ACCEPT."""
+    ``user_id`` (``users.id``, so that an application need not look the user up again) on ACCEPT;
+    ``retry_after`` (seconds) on THROTTLED."""
 
     outcome: Outcome
     ticket: str | None = None
     login: str | None = None
     user_id: int | None = None
+    retry_after: float | None = None
 
     def __repr__(self) -> str:  # a ticket is a bearer credential: keep it out of logs
         return f"Result(outcome={self.outcome.value}, ticket={'<set>' if self.ticket else None}, login={self.login!r})"
@@ -70,7 +75,8 @@ class _Decision:
 _CAS = (
     tokens.update()
     .where(tokens.c.id == sa.bindparam("b_id"), tokens.c.version == sa.bindparam("b_version"))
-    .values({c: sa.bindparam(c) for c in ("version", "updated_at", "last_step", "drift", "fail_count", "state")})
+    .values({c: sa.bindparam(c) for c in ("version", "updated_at", "last_step", "drift", "fail_count", "state",
+                                          "lock_count")})
 )
 _NEW_COUNT = tokens.c.fail_count + 1
 # One atomic, state-guarded increment: a token locks exactly when its count reaches the limit, never past it.
@@ -80,7 +86,9 @@ _COUNT_FAILURE = (
     .values(fail_count=_NEW_COUNT, version=tokens.c.version + 1, updated_at=sa.bindparam("now", type_=sa.Float),
             state=sa.case((_NEW_COUNT >= sa.bindparam("limit"), "locked"), else_=tokens.c.state),
             locked_at=sa.case((_NEW_COUNT >= sa.bindparam("limit"), sa.bindparam("now", type_=sa.Float)),
-                              else_=tokens.c.locked_at))
+                              else_=tokens.c.locked_at),
+            lock_count=sa.case((_NEW_COUNT >= sa.bindparam("limit"), tokens.c.lock_count + 1),
+                               else_=tokens.c.lock_count))
     .returning(tokens.c.id, tokens.c.fail_count, tokens.c.state)
 )
 _NOOP = tokens.update().where(tokens.c.id == -1).values(fail_count=tokens.c.fail_count + 1)
@@ -88,7 +96,8 @@ _NOOP = tokens.update().where(tokens.c.id == -1).values(fail_count=tokens.c.fail
 _SELECT = (
     sa.select(tokens.c.id, tokens.c.serial, tokens.c.algo, tokens.c.digits, tokens.c.period, tokens.c.key_id,
               tokens.c.secret_ct, tokens.c.state, tokens.c.pin_hash, tokens.c.drift, tokens.c.last_step,
-              tokens.c.fail_count, tokens.c.locked_at, tokens.c.version, tokens.c.user_id, users.c.login)
+              tokens.c.fail_count, tokens.c.locked_at, tokens.c.lock_count, tokens.c.version, tokens.c.user_id,
+              users.c.login)
     .select_from(tokens.join(users))
     # three equalities rather than IN (...): an IN list is re-rendered for every execution
     .where(users.c.login == sa.bindparam("login"),
@@ -139,22 +148,47 @@ class Verifier:
         # Other writes (failures, tickets, unlocks) open a transaction. SQLite has no data-modifying WITH: an
         # attempt is one transaction, begun by its driver at the first write, the same two writes in-process.
         self._one_statement = store.autocommit_engine is not None
+        self.throttle = Throttle(self.settings, store.engine.dialect.name)
 
     # -- authenticate ------------------------------------------------------------------------------------------
 
     def authenticate(self, login: str, passcode: str, now: float | None = None, *,
                      source: str | None = None) -> Result:
-        """Check ``login`` with ``passcode`` (PIN + code, or the code alone in new-PIN mode)."""
+        """Check ``login`` with ``passcode`` (PIN + code, or the code alone in new-PIN mode).
+
+        ``source`` names where the attempt comes from (the client's address; for RADIUS the NAS and the calling
+        station): with it, the attempt goes through throttling first (``Settings.throttle``), and may come back
+        THROTTLED, unverified, with ``retry_after`` seconds."""
         now = time.time() if now is None else float(now)
         passcode = passcode if isinstance(passcode, str) and passcode.isascii() and passcode.isdigit() else ""
+        keys = self.throttle.keys(source, login) if self.settings.throttle and source is not None else None
+        login_counted = False
+        if keys:
+            with self._connection() as conn:
+                wait, login_counted = self.throttle.wait(conn, keys, now)
+            if wait > 0:
+                with self.store.transaction() as conn:
+                    audit_log.write(conn, action="auth", outcome=Outcome.THROTTLED.value, actor="verifier",
+                                    login=_safe_login(login), source=source, detail=f"wait={wait:.0f}s", now=now)
+                return Result(Outcome.THROTTLED, retry_after=wait)
+        result = None
         for _ in range(_MAX_RETRIES):
             result = self._attempt(login, passcode, now, source)
             if result is not None:
-                return result
-        with self.store.transaction() as conn:  # pathological contention: refuse, loudly in the audit
-            audit_log.write(conn, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
-                            source=source, detail="reason=contention", now=now)
-        return Result(Outcome.REJECT)
+                break
+        else:
+            with self.store.transaction() as conn:  # pathological contention: refuse, loudly in the audit
+                audit_log.write(conn, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
+                                source=source, detail="reason=contention", now=now)
+            result = Result(Outcome.REJECT)
+        if keys:
+            if result.outcome in (Outcome.REJECT, Outcome.LOCKED):
+                with self.store.transaction() as conn:
+                    self.throttle.failed(conn, keys, now)
+            elif login_counted:
+                with self.store.transaction() as conn:
+                    self.throttle.succeeded(conn, keys)
+        return result
 
     def _attempt(self, login: str, passcode: str, now: float, source: str | None) -> Result | None:
         try:
@@ -179,6 +213,7 @@ class Verifier:
                 return Result(Outcome.REJECT)
             live = [r for r in rows if r.state != "locked"]
             if not live:
+                self._dummy_check(passcode, now)  # a locked token costs what a wrong passcode costs
                 with self._transaction(conn) as tx:
                     audit_log.write(tx, action="auth", outcome="LOCKED", actor="verifier", login=login,
                                     serial=rows[0].serial, source=source, detail="reason=locked", now=now)
@@ -265,12 +300,13 @@ class Verifier:
         now_step = int(now // row.period)
         values: dict = {"last_step": step}
         if win.outcome is Outcome.ACCEPT:
-            values |= {"drift": step - now_step, "fail_count": 0, "state": "active"}
+            values |= {"drift": step - now_step, "fail_count": 0, "state": "active", "lock_count": 0}
         elif win.outcome is Outcome.NEW_PIN_REQUIRED:
             values |= {"drift": step - now_step}
         cas = {"b_id": row.id, "b_version": row.version, "version": row.version + 1, "updated_at": now,
                "last_step": step, "drift": values.get("drift", row.drift),
-               "fail_count": values.get("fail_count", row.fail_count), "state": values.get("state", row.state)}
+               "fail_count": values.get("fail_count", row.fail_count), "state": values.get("state", row.state),
+               "lock_count": values.get("lock_count", row.lock_count)}
         entry = audit_log.row(action="auth", outcome=win.outcome.value, actor="verifier", login=login,
                               serial=row.serial, source=source, detail=win.reason or None, now=now)
         if win.outcome is Outcome.ACCEPT and self._one_statement:
@@ -310,8 +346,15 @@ class Verifier:
         params = {"ids": ids, "limit": self.settings.lockout_after, "now": now}
         return [tuple(r) for r in conn.execute(_COUNT_FAILURE, params)]
 
+    def lock_duration(self, lock_count: int) -> float | None:
+        """How long the ``lock_count``-th lock in a row lasts (seconds), or None: until an administrator unlocks."""
+        s = self.settings
+        if s.unlock_after is None:
+            return None
+        return min(s.unlock_after * s.lock_growth ** min(max(lock_count - 1, 0), 40), s.unlock_max)
+
     def _unlock_due(self, row, now: float) -> bool:
-        after = self.settings.unlock_after
+        after = self.lock_duration(row.lock_count)
         return after is not None and row.locked_at is not None and now >= row.locked_at + after
 
     def _timed_unlock(self, conn: sa.Connection, rows: list, now: float) -> None:
@@ -383,7 +426,7 @@ class Verifier:
             new_pin = row.pin_hash is None
             values = {"last_step": step, "drift": step - codes.step_of(now), "fail_count": 0}
             if not new_pin:
-                values["state"] = "active"
+                values |= {"state": "active", "lock_count": 0}
             done = conn.execute(
                 tokens.update().where(tokens.c.id == row.id, tokens.c.last_step == used.step,
                                       tokens.c.state.in_(("assigned", "active")))

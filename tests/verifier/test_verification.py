@@ -142,8 +142,10 @@ def test_two_failures_do_not_ask_for_the_next_code(store, verifier, teacher):
     assert verifier.authenticate("mdupont", PIN + codes.code(step), step * 30 + 1).outcome is Outcome.ACCEPT
 
 
-def test_ten_failures_lock_until_an_administrator_unlocks(store, verifier, teacher):
+def test_ten_failures_lock_until_an_administrator_unlocks(store, teacher):
+    """The seed's policy, kept by the setting unlock_after=None: only an administrator unlocks."""
     codes, now = teacher
+    verifier = Verifier(store, Settings(unlock_after=None))
     step = codes.step_of(now) + 2
     outcomes = [verifier.authenticate("mdupont", "1111" + codes.code(step), step * 30).outcome for _ in range(10)]
     assert outcomes == [Outcome.REJECT] * 9 + [Outcome.LOCKED]
@@ -160,9 +162,10 @@ def test_ten_failures_lock_until_an_administrator_unlocks(store, verifier, teach
     assert store.audit(serial="JT-A", action="token.unlock")[0].actor == "admin:chef"
 
 
-def test_timed_unlock_when_configured(store, teacher):
+def test_timed_unlock_by_default_then_longer_on_repeat(store, teacher):
     codes, now = teacher
-    timed = Verifier(store, Settings(unlock_after=900))
+    timed = Verifier(store)
+    assert timed.settings.unlock_after == 900
     step = codes.step_of(now) + 2
     for _ in range(10):
         timed.authenticate("mdupont", "1111" + codes.code(step), step * 30)
@@ -172,9 +175,21 @@ def test_timed_unlock_when_configured(store, teacher):
     s3 = int((locked_at + 900) // 30) + 1
     result = timed.authenticate("mdupont", PIN + codes.code(s3), s3 * 30)
     assert result.outcome is Outcome.NEXT_CODE_REQUIRED  # unlocked, but the next code proves the holder
-    assert timed.next_code(result.ticket, codes.code(s3 + 1), s3 * 30 + 30).outcome is Outcome.ACCEPT
-    # without the setting, the same wait does not unlock
-    assert Verifier(store).settings.unlock_after is None
+    # the failures counted after a timed unlock start at next_code_after: 7 more lock it again, for 4 x 15 min
+    s4 = s3 + 1
+    for _ in range(7):
+        timed.authenticate("mdupont", "1111" + codes.code(s4 + 3), s4 * 30)
+    again = store.get_token("JT-A")
+    assert again.state == "locked" and timed.lock_duration(2) == 3600
+    s5 = int((again.locked_at + 900) // 30) + 1  # 15 min is no longer enough
+    assert timed.authenticate("mdupont", PIN + codes.code(s5), s5 * 30).outcome is Outcome.LOCKED
+    s6 = int((again.locked_at + 3600) // 30) + 1
+    result = timed.authenticate("mdupont", PIN + codes.code(s6), s6 * 30)
+    assert result.outcome is Outcome.NEXT_CODE_REQUIRED
+    assert timed.next_code(result.ticket, codes.code(s6 + 1), s6 * 30 + 30).outcome is Outcome.ACCEPT
+    # a successful login forgets the repeats: the next lock lasts 15 min again
+    assert store.get_token("JT-A").state == "active"
+    assert timed.lock_duration(1) == 900 and timed.lock_duration(10) == 86400  # capped at unlock_max
 
 
 def test_new_pin_rules(store, verifier, planted):

@@ -34,16 +34,3 @@ def test_an_unknown_item_cannot_be_recorded_even_bypassing_the_app(world):
         pass
     else:
         raise AssertionError("the foreign key to lpc_items did not refuse C9.1")
-
-
-def test_the_session_key_is_shared_by_every_process_of_an_installation(tmp_path):
-    import os
-    import stat
-
-    from booklet_web import secret_key_for
-
-    keys = tmp_path / "keys.json"
-    first = secret_key_for(str(keys))
-    assert len(first) == 64 and secret_key_for(str(keys)) == first
-    assert stat.S_IMODE(os.stat(f"{keys}.web-secret").st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["keys.json.web-secret"]
