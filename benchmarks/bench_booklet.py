@@ -5,10 +5,12 @@ Each figure stands beside a baseline measured in the same run:
   Flask's test client; baseline: the login page (a trivial page through the same stack);
 - saving: one "Enregistrer" of every item of compétence 4 (17 items, the largest) for 30 pupils = 510 records;
   baseline: the same 510 rows inserted by one executemany in one transaction (the database's own cost);
-- logins: complete HTTP logins (GET the form, POST identifiant + PIN + code) against `jeton-web serve`
-  (gunicorn, 2 workers, SQLite), each user once (a code is accepted once); baseline: GET /connexion/ on the
+- logins: complete HTTP logins (GET the form, POST identifiant + PIN + code) against `jeton-web serve`'s gunicorn
+  (2 gthread workers, SQLite), each user once (a code is accepted once); baseline: GET /connexion/ on the
   same server (the HTTP + worker round trip without the verifier). Three rounds, each a baseline then the
   logins of its own users; the medians are reported.
+- the same logins against a second server of the same installation with signed-cookie sessions and no throttling
+  (what the first release did): what server-side sessions and throttling cost, rounds interleaved.
 """
 
 from __future__ import annotations
@@ -167,6 +169,38 @@ def _get_once(port: int) -> bool:
         conn.close()
 
 
+_SERVE = """
+import json, sys
+from booklet_web.server import run_gunicorn
+config, bind = json.loads(sys.argv[1]), sys.argv[2]
+run_gunicorn(config, bind=bind, workers=2)
+"""
+
+
+def _serve(url: str, keys: Path, port: int, *, protected: bool) -> subprocess.Popen:
+    """`jeton-web serve`'s gunicorn (2 gthread workers), with server-side sessions and throttling (``protected``,
+    as shipped) or, for the comparison only, Flask's signed-cookie sessions and no throttling."""
+    import json
+
+    config = {"JETON_DB_URL": url, "JETON_KEYS_FILE": str(keys), "SESSION_COOKIE_SECURE": False,
+              "JETON_SERVER_SESSIONS": protected}
+    env = {**os.environ, "JETON_KEYS_FILE": str(keys), "JETON_SETTINGS": "" if protected else '{"throttle": false}'}
+    return subprocess.Popen([sys.executable, "-c", _SERVE, json.dumps(config), f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if _get_once(port):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def bench_logins(quick: bool) -> list[Figure]:
     import verifier
     from verifier.verification import Verifier
@@ -182,7 +216,7 @@ def bench_logins(quick: bool) -> list[Figure]:
         v = Verifier(store)
         users = []
         past = time.time() - 90
-        for i in range(n * rounds):
+        for i in range(n * rounds * 2):  # each user logs in once: half on each server
             login = f"prof{i:04d}"
             secret = os.urandom(20)
             store.add_user(login, f"Prof {i}")
@@ -193,40 +227,44 @@ def bench_logins(quick: bool) -> list[Figure]:
             v.set_pin(first.ticket, PIN, PIN, now=past)
             users.append((login, b32))
         store.close()
-        port = free_port()
-        env = {**os.environ, "JETON_KEYS_FILE": str(keys)}
-        exe = str(Path(sys.executable).with_name("jeton-web"))
-        server = subprocess.Popen([exe, "serve", "--db", url, "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                   "--insecure-http"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        ports = {"protected": free_port(), "plain": free_port()}
+        servers = [_serve(url, keys, ports["protected"], protected=True),
+                   _serve(url, keys, ports["plain"], protected=False)]
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if _get_once(port):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            get_rates, login_rates, accepted = [], [], 0
+            for port in ports.values():
+                _wait(port)
+            get_rates, login_rates, plain_rates, accepted = [], [], [], 0
             with ThreadPoolExecutor(8) as pool:
                 for r in range(rounds):
                     start = time.perf_counter()
-                    ok = list(pool.map(lambda _: _get_once(port), range(n)))
+                    ok = list(pool.map(lambda _: _get_once(ports["protected"]), range(n)))
                     get_rates.append(n / (time.perf_counter() - start))
                     _check(all(ok), "GET /connexion/")
-                    start = time.perf_counter()
-                    ok = list(pool.map(lambda u: _login_once(port, *u), users[r * n:(r + 1) * n]))
-                    login_rates.append(n / (time.perf_counter() - start))
-                    accepted += sum(ok)
+                    for name, rates, batch in (("protected", login_rates, users[2 * r * n:(2 * r + 1) * n]),
+                                               ("plain", plain_rates, users[(2 * r + 1) * n:(2 * r + 2) * n])):
+                        start = time.perf_counter()
+                        ok = list(pool.map(lambda u, port=ports[name]: _login_once(port, *u), batch))
+                        rates.append(n / (time.perf_counter() - start))
+                        accepted += sum(ok)
         finally:
-            server.terminate()
-            server.wait(30)
-    return [Figure("complete HTTP logins per second (GET form + POST PIN+code), gunicorn 2 workers, SQLite",
-                   median(login_rates), "per s", "GET /connexion/ requests per second, same server",
-                   median(get_rates), goal=">= 300/s",
-                   note=f"median of {rounds} rounds ({', '.join(f'{x:.0f}' for x in login_rates)}); "
-                        f"{accepted}/{n * rounds} accepted; 8 client threads on the same 2-core machine")]
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(30)
+    _check(accepted == 2 * n * rounds, f"{accepted} of {2 * n * rounds} logins accepted")
+    return [
+        Figure("complete HTTP logins per second (GET form + POST PIN+code), gunicorn 2 workers, SQLite",
+               median(login_rates), "per s", "GET /connexion/ requests per second, same server",
+               median(get_rates), goal=">= 300/s",
+               note=f"median of {rounds} rounds ({', '.join(f'{x:.0f}' for x in login_rates)}); server-side "
+                    "sessions and throttling on, as shipped; 8 client threads on the same 2-core machine"),
+        Figure("logins per second with server-side sessions and throttling, against without them",
+               median(login_rates), "per s",
+               "the same logins, signed-cookie sessions and no throttling (the first release's design)",
+               median(plain_rates), goal="ratio >= 0.8 (no more than 20 % lost)",
+               note=f"medians of {rounds} rounds each, interleaved ({', '.join(f'{x:.0f}' for x in plain_rates)} "
+                    f"without); {accepted}/{2 * n * rounds} accepted"),
+    ]
 
 
 def run(quick: bool) -> list[Figure]:
