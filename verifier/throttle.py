@@ -12,6 +12,7 @@ and the delay are computed from a row's count and its last failure, so a failure
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import sqlalchemy as sa
@@ -45,11 +46,13 @@ class Throttle:
         self._upsert = _upsert(dialect)
 
     def keys(self, source: str, login: object) -> dict[str, int]:
-        """The keys an attempt counts for, each with its free failures."""
+        """The keys an attempt counts for, each with its free failures. A login is kept as a digest: what people
+        type there (a PIN and a code after their login, by mistake) never reaches the table."""
         s = self.settings
         keys = {f"s:{source}"[:120]: s.throttle_free_source}
         if isinstance(login, str) and login:
-            keys[f"l:{login.lower()}"[:120]] = s.throttle_free_login
+            digest = hashlib.sha256(login.strip().lower().encode("utf-8", "replace")).hexdigest()
+            keys[f"l:{digest}"] = s.throttle_free_login
         return keys
 
     def delay(self, failures: int, free: int) -> float:
