@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from booklet_web.tables import audit as booklet_audit
-from tests.support import Planted
+from tests.support import Planted, throwaway_postgres_database
 from tests.web.support import PIN, SECRETS, T0, World, build_world, code_for
 from verifier.schema import audit as verifier_audit
 
@@ -33,6 +33,21 @@ def app(world):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_world(request, tmp_path) -> World:
+    """The same school on an SQLite file, then on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        w = build_world(f"sqlite:///{tmp_path / 'jeton.db'}", tmp_path / "keys.json")
+        yield w
+        w.close()
+        return
+    base = request.getfixturevalue("postgres_base_url")
+    with throwaway_postgres_database(base) as url:
+        w = build_world(url.render_as_string(hide_password=False), tmp_path / "keys.json")
+        yield w
+        w.close()
 
 
 @pytest.fixture

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import sqlalchemy as sa
 
 from booklet_web.tables import item_records
-from tests.support import throwaway_postgres_database
-from tests.web.support import build_world, csrf_token
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_world(request, tmp_path):
-    if request.param == "sqlite":
-        w = build_world(f"sqlite:///{tmp_path / 'jeton.db'}", tmp_path / "keys.json")
-        yield w
-        w.close()
-        return
-    base = request.getfixturevalue("postgres_base_url")
-    with throwaway_postgres_database(base) as url:
-        w = build_world(url.render_as_string(hide_password=False), tmp_path / "keys.json")
-        yield w
-        w.close()
+from tests.web.support import csrf_token
 
 
 def concurrent_saves(world, jobs):
