@@ -72,7 +72,8 @@ def _operator(value: str | None) -> str:
 
 
 _WRITE_REASONS = {errno.ENOENT: "dossier introuvable", errno.EACCES: "accès refusé", errno.EPERM: "accès refusé",
-                  errno.EISDIR: "c'est un dossier", errno.ENOSPC: "disque plein"}
+                  errno.EISDIR: "c'est un dossier", errno.ENOSPC: "disque plein",
+                  errno.EINVAL: "ce n'est pas un fichier ordinaire"}
 
 
 def _cannot_write(path: Path, err: int | None, text: str | None = None) -> ExportError:

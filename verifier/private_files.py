@@ -19,6 +19,7 @@ renames it over the destination. So:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -46,9 +47,14 @@ def write_private(path: str | os.PathLike, data: bytes, *, replace: bool = True)
 
     ``replace=False`` refuses an existing destination (``FileExistsError``), even one created a moment ago by
     another process, and even a dangling symbolic link. OSError (a missing folder, no permission, a full disk)
-    reaches the caller, which says it in French; nothing is left behind.
+    reaches the caller, which says it in French; nothing is left behind. A destination that is neither a regular file
+    nor a link (``/dev/null``, a pipe, a folder) is refused with EINVAL: replacing it would break the system.
     """
     path = Path(path)
+    with contextlib.suppress(FileNotFoundError):
+        kind = stat.S_IFMT(os.lstat(path).st_mode)
+        if kind not in (stat.S_IFREG, stat.S_IFLNK):  # a device, a pipe, a folder: never replaced by a file
+            raise OSError(errno.EINVAL, "not a regular file: not replaced", str(path))
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, _CREATE, PRIVATE_MODE)
     try:

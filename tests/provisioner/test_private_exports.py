@@ -67,3 +67,13 @@ def test_software_png_over_a_planted_link_is_a_new_0600_file(cli, store_files, t
     assert run.code == 0, run.err
     assert victim.read_text() == "precious\n"
     assert not png.is_symlink() and mode(png) == 0o600 and png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_export_force_onto_a_pipe_or_device_is_one_line_and_replaces_nothing(cli, store_files, tmp_path):
+    ready_tokens(store_files, 1)
+    fifo = tmp_path / "tokens.csv"
+    os.mkfifo(fifo)  # writing into it would block; replacing /dev/null the same way would break the system
+    run = cli("export", "--format", "csv", "-o", str(fifo), "--force", *store_files.args())
+    assert run.code == 1
+    assert run.err.strip() == f"erreur : impossible d'écrire {fifo} : ce n'est pas un fichier ordinaire"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and [p.name for p in tmp_path.iterdir()].count("tokens.csv") == 1

@@ -4,6 +4,7 @@ ring, any file written with ``write_private``, and the SQLite database with its 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 
@@ -62,6 +63,15 @@ def test_a_link_planted_at_a_temporary_name_cannot_capture_the_write(tmp_path, m
     with pytest.raises(FileExistsError):
         write_private(tmp_path / "keys.json", b"secret")
     assert not target.exists() and not (tmp_path / "keys.json").exists()
+
+
+def test_a_device_or_a_pipe_at_the_destination_is_never_replaced(tmp_path):
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError) as refused:
+        write_private(fifo, b"secret")
+    assert refused.value.errno == errno.EINVAL and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["export.csv"]
 
 
 def test_no_replace_refuses_any_existing_name_even_a_dangling_link(tmp_path):

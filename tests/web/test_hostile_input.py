@@ -25,10 +25,13 @@ ID_ROUTES = ["/classe/{}", "/classe/{}/export.csv", "/eleve/{}/livret"]
 
 
 def test_every_route_with_an_id_is_in_this_test_and_bounds_it(app):
-    """A route added with an id in its path must use URL_ID and be added to ID_ROUTES (so to the test below)."""
-    with_ids = [r.rule for r in app.url_map.iter_rules() if r.arguments - {"filename"}]
-    assert {re.sub(r"<[^>]+>", "{}", rule) for rule in with_ids} == set(ID_ROUTES)
-    assert all(f"<{URL_ID}:" in rule for rule in with_ids)
+    """A route added with a database id in its path (an ``int`` converter, or an argument named ``*_id``) must read
+    it with URL_ID and be added to ID_ROUTES, so to the test below."""
+    with_ids = [r for r in app.url_map.iter_rules()
+                if "<int" in r.rule or any(a.endswith("_id") for a in r.arguments)]
+    assert {re.sub(r"<[^>]+>", "{}", r.rule) for r in with_ids} == set(ID_ROUTES)
+    for rule in with_ids:
+        assert all(f"<{URL_ID}:{a}>" in rule.rule for a in rule.arguments if a.endswith("_id")), rule.rule
 
 
 def test_malformed_or_oversized_ids_in_urls_are_404_never_500(any_world):
