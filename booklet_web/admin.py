@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from booklet_web import exports, roster
 from booklet_web.auth import admin_required, services
-from booklet_web.forms import EmptyForm, RosterForm
+from booklet_web.forms import EmptyForm, RosterForm, parse_id
 from booklet_web.livret import write_audit
 from booklet_web.tables import audit, classes, pupils, teaching, users
 
@@ -44,10 +44,9 @@ def index():
 def assignment():
     """Add or remove a teaching assignment (teacher x class)."""
     _checked_form()
-    try:
-        user_id = int(request.form.get("enseignant", ""))
-        class_id = int(request.form.get("classe", ""))
-    except ValueError:
+    user_id = parse_id(request.form.get("enseignant"))
+    class_id = parse_id(request.form.get("classe"))
+    if user_id is None or class_id is None:
         abort(400)
     action = request.form.get("action")
     if action not in ("ajouter", "retirer"):
@@ -124,8 +123,7 @@ def lpc_xml():
             svc = services()
             with svc.db.engine.connect() as conn:
                 body = exports.lpc_xml(conn, svc.ref, uai)
-            return Response(body, mimetype="application/xml",
-                            headers={"Content-Disposition": f'attachment; filename="lpc-{uai}.xml"'})
+            return Response(body, mimetype="application/xml", headers=exports.download_headers(f"lpc-{uai}.xml"))
     return render_template("admin/export.html", form=EmptyForm(), error=error), (400 if error else 200)
 
 

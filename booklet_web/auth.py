@@ -17,6 +17,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from booklet_web.forms import EmptyForm, LoginForm, NewPinForm, NextCodeForm, PasscodeForm
 from booklet_web.livret import actor_by_id
 from verifier.errors import PinPolicyError, TicketError
+from verifier.typed_login import login_part
 
 bp = Blueprint("auth", __name__, url_prefix="/connexion")
 
@@ -137,9 +138,11 @@ def login():
         login_name = form.identifiant.data.strip()
         svc = services()
         result = svc.verifier.authenticate(login_name, form.passcode.data.strip(), **_when())
+        # a refused form comes back with the login part only: never a PIN or code typed after it by mistake
+        shown = login_part(login_name).login or ""
         return _follow(result, login_name,
                        lambda: (render_template("auth/login.html", form=LoginForm(formdata=None,
-                                identifiant=login_name), error=FAILED), 401))
+                                identifiant=shown), error=FAILED), 401))
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
 

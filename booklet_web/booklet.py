@@ -1,7 +1,7 @@
 """The booklet: choose a class, pick pupils (dual list), fill in the livret, validate compétences, export.
 
-Every id that comes from a URL or a form is parsed strictly (a 400 when malformed) and checked against
-what the user may reach (403/404) before anything is read or written.
+Every id that comes from a URL (a 404 when malformed or too large) or a form (a 400) is parsed strictly and
+checked against what the user may reach (403/404) before anything is read or written.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from booklet_web import exports
 from booklet_web.auth import admin_required, login_required, services
-from booklet_web.forms import EmptyForm
+from booklet_web.forms import URL_ID, EmptyForm, parse_id
 from booklet_web.livret import (
     LANGUAGES,
     BookletError,
@@ -32,16 +32,16 @@ from booklet_web.livret import (
 
 bp = Blueprint("booklet", __name__)
 
-_ID = re.compile(r"^[0-9]{1,9}$")
 _COMPETENCE = re.compile(r"^C[1-7]$")
 _ITEM = re.compile(r"^C[1-7]\.[0-9]{1,2}$")
 MAX_FIELDS = 200
 
 
 def _int(value: str | None, what: str) -> int:
-    if value is None or not _ID.match(value):
+    number = parse_id(value)
+    if number is None:
         abort(400, f"Identifiant {what} invalide.")
-    return int(value)
+    return number
 
 
 def _ints(values: list[str], what: str) -> list[int]:
@@ -82,7 +82,7 @@ def index():
     return render_template("booklet/index.html", classes=rows)
 
 
-@bp.route("/classe/<int:class_id>")
+@bp.route(f"/classe/<{URL_ID}:class_id>")
 @login_required
 def class_page(class_id: int):
     """2) the dual list of the class's pupils; 3) Accéder au livret de compétences."""
@@ -199,7 +199,7 @@ def competence_action():
     return _back(class_id, [pupil_id], competence_id)
 
 
-@bp.route("/eleve/<int:pupil_id>/livret")
+@bp.route(f"/eleve/<{URL_ID}:pupil_id>/livret")
 @login_required
 def printable(pupil_id: int):
     """The whole livret of one pupil, to print (print stylesheet)."""
@@ -215,7 +215,7 @@ def printable(pupil_id: int):
                            records=records, valid=valid)
 
 
-@bp.route("/classe/<int:class_id>/export.csv")
+@bp.route(f"/classe/<{URL_ID}:class_id>/export.csv")
 @login_required
 def class_csv(class_id: int):
     """The class as CSV: one line per pupil, validation dates and items recorded per compétence."""
@@ -224,4 +224,4 @@ def class_csv(class_id: int):
         klass = get_class(conn, g.user, class_id)
         text = exports.class_csv(conn, svc.ref, class_id)
     return Response(text, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="lpc-{exports.slug(klass.name)}.csv"'})
+                    headers=exports.download_headers(f"lpc-{exports.slug(klass.name)}.csv"))

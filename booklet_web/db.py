@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from verifier.private_files import private_sqlite_file
+
 
 def normalise_url(url: str) -> sa.URL:
     """``postgresql://`` means psycopg 3 here (SQLAlchemy's bare name would mean psycopg2)."""
@@ -38,6 +40,7 @@ def open_database(url: str) -> Database:
     if parsed.get_backend_name() != "sqlite":
         engine = sa.create_engine(parsed, pool_pre_ping=True)
         return Database(engine, engine)
+    private_sqlite_file(parsed.database)  # 0600 before SQLite opens it, so its -wal and -shm are too
     engine = sa.create_engine(parsed, connect_args={"timeout": 30})
 
     @sa.event.listens_for(engine, "connect")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from booklet_web.referential import Referential
 from booklet_web.tables import classes, item_records, pupils, validations
+from verifier.csv_cells import safe_cell
 
 LPC_NS = "urn:ac-grenoble.fr:lpc:import:v1.0"
 UAI = re.compile(r"^[0-9]{7}[A-Z]$")
@@ -26,6 +27,12 @@ def slug(name: str) -> str:
     """A file-name-safe form of a class name (ASCII letters, digits and dashes)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-") or "classe"
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """The headers of an export: a download named ``filename`` that no browser or proxy keeps a copy of (it holds
+    pupils' names and results)."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
 
 
 def pupil_row(conn: sa.Connection, pupil_id: int) -> sa.Row | None:
@@ -42,7 +49,8 @@ def _date(value: datetime) -> str:
 def class_csv(conn: sa.Connection, ref: Referential, class_id: int) -> str:
     """One line per pupil: identifiant, nom, prénom, then per compétence the validation date (and language
     for C2) and the number of items recorded out of the compétence's items. Semicolon-separated (French
-    spreadsheets), UTF-8 with a byte order mark so that spreadsheets read the accents."""
+    spreadsheets), UTF-8 with a byte order mark so that spreadsheets read the accents; a cell that a spreadsheet
+    would run as a formula starts with a quote (verifier.csv_cells)."""
     rows = list(conn.execute(sa.select(pupils).where(pupils.c.class_id == class_id)
                              .order_by(pupils.c.last_name, pupils.c.first_name)))
     ids = [p.id for p in rows]
@@ -68,7 +76,7 @@ def class_csv(conn: sa.Connection, ref: Referential, class_id: int) -> str:
             line += [_date(v.validated_at) if v else "", f"{counts.get((p.id, comp.id), 0)}/{len(comp.items)}"]
             if comp.id == "C2":
                 line.append(v.language if v and v.language else "")
-        writer.writerow(line)
+        writer.writerow([safe_cell(cell) for cell in line])  # a pupil named "=HYPERLINK(...)" stays text
     return "\ufeff" + out.getvalue()
 
 

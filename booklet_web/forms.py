@@ -1,11 +1,29 @@
-"""The booklet's forms (Flask-WTF: every one carries its CSRF token)."""
+"""The booklet's forms (Flask-WTF: every one carries its CSRF token) and the strict reading of ids."""
 
 from __future__ import annotations
+
+import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
+
+#: the largest id a URL or a form may name: PostgreSQL's ``integer`` (SQLite's are wider); a larger one names nothing
+MAX_ID = 2**31 - 1
+#: the URL converter of every id in a route: digits without a sign, at most MAX_ID, so "-1", "1e3" or 10**30 are
+#: a 404, never a database overflow (a 500)
+URL_ID = f"int(max={MAX_ID})"
+_ID = re.compile(r"^[0-9]{1,10}$")
+
+
+def parse_id(value: object) -> int | None:
+    """An id from a query string or a form: 1 to 10 ASCII digits, at most MAX_ID; None for anything else
+    (Python's int() would take " 7", "+7", "7_0" or Unicode digits)."""
+    if not isinstance(value, str) or not _ID.match(value):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 class LoginForm(FlaskForm):

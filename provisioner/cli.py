@@ -72,7 +72,8 @@ def _operator(value: str | None) -> str:
 
 
 _WRITE_REASONS = {errno.ENOENT: "dossier introuvable", errno.EACCES: "accès refusé", errno.EPERM: "accès refusé",
-                  errno.EISDIR: "c'est un dossier", errno.ENOSPC: "disque plein"}
+                  errno.EISDIR: "c'est un dossier", errno.ENOSPC: "disque plein",
+                  errno.EINVAL: "ce n'est pas un fichier ordinaire"}
 
 
 def _cannot_write(path: Path, err: int | None, text: str | None = None) -> ExportError:
@@ -91,11 +92,12 @@ def _check_writable(path: Path) -> None:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, readable by its owner only (it holds secrets)."""
+    """Write ``data`` to ``path`` as a new file readable by its owner only (it holds secrets): never through a
+    link planted there, never keeping an old file's mode (verifier.private_files)."""
+    from verifier.private_files import write_private
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        write_private(path, data)
     except OSError as exc:
         raise _cannot_write(path, exc.errno, exc.strerror) from None
 
@@ -321,7 +323,7 @@ def export(fmt, password, psk_hex, serials, output, force, db_url, keys_file):
     from provisioner.exporting import collect, read_pskc, to_oath_csv, to_pskc
 
     path = Path(output)
-    if path.exists() and not force:
+    if os.path.lexists(path) and not force:  # a link counts, even one to nothing
         raise ExportError(f"{path} existe déjà (--force pour le remplacer)")
     _check_writable(path)
     psk = None

@@ -226,3 +226,12 @@ def test_every_relative_link_in_the_readme_and_docs_resolves():
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert len(pages) > 5
     assert broken == []
+
+
+def test_every_test_named_in_the_security_table_exists():
+    """docs/security.md's "attack -> answer -> test" table names real test functions (file::name, parameters aside)."""
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)", text.split("## Attacks and answers", 1)[1])
+    missing = [f"{path}::{name}" for path, name in named
+               if not re.search(rf"^def {name}\(", (ROOT / path).read_text(encoding="utf-8"), re.MULTILINE)]
+    assert named and missing == []

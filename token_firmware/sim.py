@@ -107,7 +107,7 @@ class SimulatedToken:
             raise SimulatorError("already started")
         exe = self.micropython or find_micropython()
         self.micropython = exe
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # its flash holds the secret, as a token's
         self.started_at = time.monotonic()
         self._master, self._slave = pty.openpty()
         tty.setraw(self._slave)  # no echo, no newline translation: a plain byte pipe, like USB CDC

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from verifier.csv_cells import safe_cell
 from verifier.schema import audit
 
 log = logging.getLogger("verifier.audit")
@@ -84,7 +85,7 @@ def query(conn: sa.Connection, *, login: str | None = None, serial: str | None =
 
 
 def to_csv(entries: list[AuditEntry]) -> str:
-    """CSV with a header; times in ISO 8601 UTC."""
+    """CSV with a header; times in ISO 8601 UTC; no cell a spreadsheet would run as a formula."""
     out = io.StringIO()
     fields = ["id", "when", "actor", "action", "outcome", "login", "serial", "source", "detail"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
@@ -93,5 +94,5 @@ def to_csv(entries: list[AuditEntry]) -> str:
         row = asdict(entry)
         row["when"] = entry.when.isoformat(timespec="seconds")
         del row["at"]
-        writer.writerow(row)
+        writer.writerow({name: safe_cell(value) for name, value in row.items()})
     return out.getvalue()

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
 from verifier.errors import ConfigurationError, SchemaError
+from verifier.private_files import private_sqlite_file
 from verifier.schema import VERSION_TABLE
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -67,8 +68,7 @@ def make_engine(url: str | URL | None = None, *, autocommit: bool = False) -> sa
         return sa.create_engine(parsed, pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT",
                                 skip_autocommit_rollback=True)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(parsed.database)  # 0600 before SQLite opens it, so its -wal and -shm are too
         engine = sa.create_engine(parsed, connect_args={"timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine

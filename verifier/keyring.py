@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from verifier.errors import KeyRingError
+from verifier.private_files import write_private
 
 FORMAT = "jeton-keyring/1"
 _NONCE = 12
@@ -158,21 +159,10 @@ class KeyRing:
                            "retired": dict(sorted(self.web_retired.items()))}
         return json.dumps(data, indent=2) + "\n"
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the ring atomically (new file, mode 0600, then rename over the old one)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(self.to_json())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        self.path = path
+    def save(self, path: str | os.PathLike, *, replace: bool = True) -> None:
+        """Write the ring atomically: a new file of mode 0600, renamed over the old one (never written through a
+        link); ``replace=False`` refuses an existing file, even one another process made a moment ago."""
+        self.path = write_private(path, self.to_json().encode(), replace=replace)
 
 
 def load_keyring(path: str | os.PathLike) -> KeyRing:
@@ -214,9 +204,12 @@ def load_keyring(path: str | os.PathLike) -> KeyRing:
 def create_keyring(path: str | os.PathLike) -> KeyRing:
     """Create a new key file (mode 0600); refuse to overwrite an existing one."""
     path = Path(path)
-    if path.exists():
+    if os.path.lexists(path):
         raise KeyRingError(f"key file {path} already exists: not overwritten")
     path.parent.mkdir(parents=True, exist_ok=True)
     ring = KeyRing.generate()
-    ring.save(path)
+    try:
+        ring.save(path, replace=False)
+    except FileExistsError:
+        raise KeyRingError(f"key file {path} already exists: not overwritten") from None
     return ring

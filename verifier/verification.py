@@ -27,8 +27,9 @@ from verifier.otp import TokenCodes
 from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
 from verifier.schema import audit, tickets, tokens, users
 from verifier.settings import Settings
-from verifier.store import LOGIN_RE, Store
+from verifier.store import Store
 from verifier.throttle import Throttle
+from verifier.typed_login import TRIMMED_NOTE, login_part
 
 _MAX_RETRIES = 50
 _NEW_PIN, _NEXT_CODE = "new_pin", "next_code"
@@ -129,8 +130,12 @@ def _digest(ticket: str) -> str:
 
 
 def _safe_login(login: object) -> str | None:
-    """The login as typed, for the audit, only when it looks like a login (never a passcode typed there)."""
-    return login if isinstance(login, str) and LOGIN_RE.match(login) else None
+    """What the audit keeps of a login that names no account: its login part, never digits typed after it."""
+    return login_part(login).login
+
+
+def _unknown_detail(login: object) -> str:
+    return "reason=unknown user or no token" + (f"; {TRIMMED_NOTE}" if login_part(login).trimmed else "")
 
 
 class Verifier:
@@ -209,7 +214,7 @@ class Verifier:
                 with self._transaction(conn) as tx:
                     tx.execute(_NOOP)  # the same writes as a failure, on no row
                     audit_log.write(tx, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
-                                    source=source, detail="reason=unknown user or no token", now=now)
+                                    source=source, detail=_unknown_detail(login), now=now)
                 return Result(Outcome.REJECT)
             live = [r for r in rows if r.state != "locked"]
             if not live:

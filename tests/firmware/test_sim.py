@@ -83,6 +83,7 @@ def test_seed_then_press_shows_the_code_the_host_computes(tmp_path):
         token.press()
         assert token.wait_display(lambda d: d is not None) == "------"
         assert host.ask(f"SEED JT-000042 {SECRET_B32} sha1 6 30") == "OK state=seeded"
+        assert (tmp_path / "tok" / "jeton.dat").exists() and (tmp_path / "tok").stat().st_mode & 0o077 == 0
         assert host.ask("LOCK") == "OK state=locked"
         shown = token.wait_display(lambda d: d is not None and d.isdigit())
         fields = dict(w.split("=") for w in host.ask("CODE").split()[1:])

@@ -25,9 +25,19 @@ def world(tmp_path) -> World:
     w.close()
 
 
+@pytest.fixture
+def app(world):
+    return world.app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_world(request, tmp_path):
-    """The same school on SQLite, then on PostgreSQL."""
+def any_world(request, tmp_path) -> World:
+    """The same school on an SQLite file, then on a throwaway PostgreSQL database."""
     if request.param == "sqlite":
         w = build_world(f"sqlite:///{tmp_path / 'jeton.db'}", tmp_path / "keys.json")
         yield w
@@ -38,16 +48,6 @@ def any_world(request, tmp_path):
         w = build_world(url.render_as_string(hide_password=False), tmp_path / "keys.json")
         yield w
         w.close()
-
-
-@pytest.fixture
-def app(world):
-    return world.app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture
