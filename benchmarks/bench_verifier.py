@@ -4,7 +4,9 @@ Figures:
 - successful checks/s, one process, SQLite (goal >= 3,000/s);
 - successful checks/s, two processes, PostgreSQL (goal >= 2,000/s);
 - failing checks/s (wrong PIN), one process, SQLite;
-- successful checks/s with the optional scrypt PIN KDF, against the default.
+- successful checks/s with the optional scrypt PIN KDF, against the default;
+- the time of a refused attempt on a locked token, and for an unknown login, against a wrong passcode on an
+  active token (the caller must not tell them apart by time: ratios near 1).
 Baseline ("floor"): the primitives of one check alone: AES-GCM decrypt of the secret, the peppered PIN hash, the
 HMAC window (±1 step; a failing check also computes the ±10 resync window), and one commit of a one-row UPDATE on
 the same database, in the same number of processes as the figure. On PostgreSQL the floor's UPDATE commits on its
@@ -139,7 +141,34 @@ def _sqlite_figures(tmp: Path, quick: bool) -> list[Figure]:
     slow = _checks(kurl, kkeys, kusers, kcount, start, settings=scrypt)
     figures.append(Figure("successful checks/s, SQLite, scrypt PIN KDF (n=2^14)", kcount / slow, "checks/s",
                           "the default (pepper only)", count / good, note="optional, off by default"))
+    figures += _refusal_times(url, keys, users, start, 60 if quick else 600)
     return figures
+
+
+def _refusal_times(url: str, keys: Path, users, start: int, count: int) -> list[Figure]:
+    """Median seconds of one refused attempt: wrong passcode (active token), locked token, unknown login."""
+    store = open_store(url, keys, settings=NO_LIMITS)
+    verifier = Verifier(store)
+    (active, _s1), (locked, _s2) = users[0], users[1]
+    store.lock(store.list_tokens(login=locked)[0].serial, actor="bench")
+    cases = {"wrong": (active, Outcome.REJECT), "locked": (locked, Outcome.LOCKED),
+             "unknown": ("nobody", Outcome.REJECT)}
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for i in range(count):
+        for name, (login, expected) in cases.items():  # interleaved: the machine's noise falls on all three
+            now = (start + 20_000 + i) * 30.0 + 1
+            begin = time.perf_counter()
+            outcome = verifier.authenticate(login, "1357" + "000000", now).outcome
+            times[name].append(time.perf_counter() - begin)
+            if outcome is not expected:
+                raise RuntimeError(f"unexpected outcome for {name}: {outcome}")
+    store.unlock(store.list_tokens(login=locked)[0].serial, actor="bench")
+    store.close()
+    wrong = median(times["wrong"]) * 1e3
+    return [Figure(f"refused attempt, {name}, SQLite, p50", median(times[name]) * 1e3, "ms",
+                   "wrong passcode on an active token, p50", wrong, goal="ratio near 1 (same time)",
+                   note=f"{count} attempts each, interleaved")
+            for name in ("locked", "unknown")]
 
 
 def _postgres_figures(quick: bool) -> list[Figure]:

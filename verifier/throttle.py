@@ -81,6 +81,12 @@ class Throttle:
         if random.random() < 0.01:  # noqa: S311 - housekeeping, not security: keep the table small
             conn.execute(_PURGE, {"before": stale})
 
+    def decoy(self, conn: sa.Connection, login: object, now: float) -> None:
+        """The one-row write an unknown login makes, so that it costs what a wrong passcode costs (which counts
+        a failure on its token row): one upsert of a row of its own, forgotten like the others."""
+        key = "u:" + hashlib.sha256(str(login).strip().lower().encode("utf-8", "replace")).hexdigest()
+        conn.execute(self._upsert, {"key": key, "now": now, "stale": now - self.settings.throttle_window})
+
     def succeeded(self, conn: sa.Connection, keys: dict[str, int]) -> None:
         """A login that succeeds forgets its own count (not its source's)."""
         for key in keys:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -83,7 +84,8 @@ _NEW_COUNT = tokens.c.fail_count + 1
 # One atomic, state-guarded increment: a token locks exactly when its count reaches the limit, never past it.
 _COUNT_FAILURE = (
     tokens.update()
-    .where(tokens.c.id.in_(sa.bindparam("ids", expanding=True)), tokens.c.state.in_(("assigned", "active")))
+    # one id per statement (a user has one token, rarely more): an expanding IN list is re-rendered every time
+    .where(tokens.c.id == sa.bindparam("b_id"), sa.or_(tokens.c.state == "assigned", tokens.c.state == "active"))
     .values(fail_count=_NEW_COUNT, version=tokens.c.version + 1, updated_at=sa.bindparam("now", type_=sa.Float),
             state=sa.case((_NEW_COUNT >= sa.bindparam("limit"), "locked"), else_=tokens.c.state),
             locked_at=sa.case((_NEW_COUNT >= sa.bindparam("limit"), sa.bindparam("now", type_=sa.Float)),
@@ -92,7 +94,9 @@ _COUNT_FAILURE = (
                                else_=tokens.c.lock_count))
     .returning(tokens.c.id, tokens.c.fail_count, tokens.c.state)
 )
-_NOOP = tokens.update().where(tokens.c.id == -1).values(fail_count=tokens.c.fail_count + 1)
+# A refused attempt that counts no failure (a locked token) still writes its token row, as a counted one does.
+_TOUCH = tokens.update().where(tokens.c.id == sa.bindparam("b_id")).values(
+    updated_at=sa.bindparam("now", type_=sa.Float)).returning(tokens.c.id, tokens.c.fail_count, tokens.c.state)
 # What a check reads: the user's live tokens, only the columns the decision needs.
 _SELECT = (
     sa.select(tokens.c.id, tokens.c.serial, tokens.c.algo, tokens.c.digits, tokens.c.period, tokens.c.key_id,
@@ -147,7 +151,11 @@ class Verifier:
         ring = store.ring
         # The work an unknown user costs, so that it costs the same as a known one.
         self._dummy_pin = DummyPinHash(ring, self.settings).value
-        self._dummy_secret = ring.seal("DUMMY", secrets.token_bytes(20))
+        key_id, blob = ring.seal("DUMMY", secrets.token_bytes(20))
+        # An active token nobody holds: an unknown login is decided against it, through the same code as a real one.
+        self._dummy_row = SimpleNamespace(serial="DUMMY", key_id=key_id, secret_ct=blob, algo="sha1", digits=6,
+                                          period=30, pin_hash=self._dummy_pin, drift=0, last_step=None,
+                                          fail_count=0)
         # PostgreSQL: an attempt reads and, when it accepts, writes the compare-and-set with its audit row as ONE
         # statement (a data-modifying WITH), both on an autocommit connection: two round trips, no BEGIN/COMMIT.
         # Other writes (failures, tickets, unlocks) open a transaction. SQLite has no data-modifying WITH: an
@@ -210,16 +218,18 @@ class Verifier:
                     self._timed_unlock(tx, rows, now)
                 return None  # the unlock commits; then read again
             if not rows:
-                self._dummy_check(passcode, now)
+                self._decide(self._dummy_row, passcode, now)  # the work of a real check, on no real token
                 with self._transaction(conn) as tx:
-                    tx.execute(_NOOP)  # the same writes as a failure, on no row
+                    self.throttle.decoy(tx, login, now)  # a one-row write, as a counted failure makes
                     audit_log.write(tx, action="auth", outcome="REJECT", actor="verifier", login=_safe_login(login),
                                     source=source, detail=_unknown_detail(login), now=now)
                 return Result(Outcome.REJECT)
             live = [r for r in rows if r.state != "locked"]
             if not live:
-                self._dummy_check(passcode, now)  # a locked token costs what a wrong passcode costs
+                for r in rows:  # a locked token costs what a wrong passcode costs: decided, then ignored
+                    self._decide(r, passcode, now)
                 with self._transaction(conn) as tx:
+                    tx.execute(_TOUCH, {"b_id": rows[0].id, "now": now}).all()
                     audit_log.write(tx, action="auth", outcome="LOCKED", actor="verifier", login=login,
                                     serial=rows[0].serial, source=source, detail="reason=locked", now=now)
                 return Result(Outcome.LOCKED)
@@ -290,14 +300,6 @@ class Verifier:
             return _Decision(Outcome.NEW_PIN_REQUIRED, row, step, "new PIN")
         return _Decision(Outcome.ACCEPT, row, step)
 
-    def _dummy_check(self, passcode: str, now: float) -> None:
-        """The work of a real check, on a dummy token, for unknown users."""
-        key_id, blob = self._dummy_secret
-        codes = TokenCodes(self.store.ring.open("DUMMY", key_id, blob))
-        check_pin(self.store.ring, passcode[:-6], self._dummy_pin)
-        codes.matches(passcode[-6:], codes.step_of(now), self.settings.window)
-        codes.matches(passcode[-6:], codes.step_of(now), self.settings.resync_window)
-
     def _succeed(self, conn: sa.Connection, win: _Decision, login: str, now: float, source: str | None) -> Result:
         """One compare-and-set on the token's version and the audit row (and the ticket), in one transaction;
         _Retry when another process changed the token since it was read."""
@@ -348,8 +350,9 @@ class Verifier:
 
     def _count_failure(self, conn: sa.Connection, ids: list[int], now: float) -> list[tuple[int, int, str]]:
         """One atomic, state-guarded increment: a token locks exactly when its count reaches the limit."""
-        params = {"ids": ids, "limit": self.settings.lockout_after, "now": now}
-        return [tuple(r) for r in conn.execute(_COUNT_FAILURE, params)]
+        limit = self.settings.lockout_after
+        return [tuple(r) for token_id in ids
+                for r in conn.execute(_COUNT_FAILURE, {"b_id": token_id, "limit": limit, "now": now})]
 
     def lock_duration(self, lock_count: int) -> float | None:
         """How long the ``lock_count``-th lock in a row lasts (seconds), or None: until an administrator unlocks."""
