@@ -111,3 +111,23 @@ def test_jeton_admin_lists_and_ends_a_users_sessions(world, capsys):
     assert "1 session(s) de jdupont fermée(s)." in capsys.readouterr().out
     assert client.get("/").status_code == 302
     assert world.store.audit(action="session.end", limit=1)[0].login == "jdupont"
+
+
+def test_reading_the_login_page_writes_no_row_until_the_session_holds_something(world, client):
+    """A visitor (or a bot) that only reads the login page costs no write: its CSRF token is derived from an
+    anonymous id. The row appears with the first thing worth keeping (here the first-login step)."""
+    for _ in range(3):
+        page = client.get("/connexion/")
+    anonymous = cookie(client)
+    assert anonymous.startswith("a-") and csrf_token(page.text)
+    with world.store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar() == 0
+    client.post("/connexion/", data={"csrf_token": csrf_token(page.text), "identifiant": "jdupont",
+                                     "passcode": code_for("jdupont", world.clock.t)})
+    assert cookie(client) != anonymous and not cookie(client).startswith("a-")
+    with world.store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar() == 1
+    # an anonymous id never opens the booklet, whoever makes one up
+    other = world.app.test_client()
+    other.set_cookie("jeton_session", "a-" + "x" * 43)
+    assert other.get("/").status_code == 302
