@@ -35,7 +35,7 @@ def planted(secret: bytes) -> list[str]:
     return [secret.hex(), secret.hex().upper(), base64.b32encode(secret).decode().rstrip("=")]
 
 
-def test_export_pskc_with_a_password_reads_back_with_pskc_and_names_the_hash_as_rfc_6030_does(cli, store_files, tmp_path):
+def test_export_pskc_with_a_password_reads_back_with_pskc_and_names_the_hash_as_rfc_6030(cli, store_files, tmp_path):
     made = ready_tokens(store_files, 3)
     out = tmp_path / "tokens.pskcxml"
     run = cli("export", "--format", "pskc", "--password", "un mot de passe", "-o", str(out), *store_files.args())
