@@ -61,7 +61,7 @@ def parse_untrusted(data: bytes, path: object) -> ET.Element:
     except DefusedXmlException:
         raise ImportFileError(f"{path}: the XML declares a DTD or entities, refused",
                               french=f"{path} : le XML déclare une DTD ou des entités : refusé") from None
-    except (ET.ParseError, ValueError, UnicodeError) as exc:
+    except (ET.ParseError, ValueError, LookupError) as exc:  # LookupError: an unknown encoding declared
         raise _unreadable(path, f"XML mal formé : {exc.__class__.__name__}") from None
 
 
