@@ -350,8 +350,12 @@ def export(fmt, password, psk_hex, serials, output, force, db_url, keys_file):
 @click.option("--uri", "show_uri", is_flag=True, help="Écrire l'URI otpauth:// sur stdout (elle contient le secret).")
 @store_options
 def software(login, algo, digits, period, operator, png, no_terminal, show_uri, db_url, keys_file):
-    """Créer un jeton logiciel (FreeOTP, Google Authenticator) pour LOGIN et afficher son QR code."""
-    from provisioner.software import create_software_token, qr_png, qr_terminal
+    """Créer un jeton logiciel (FreeOTP, Aegis...) pour LOGIN et afficher son QR code."""
+    from provisioner.software import create_software_token, parameters_warning, qr_png, qr_terminal
+
+    warning = parameters_warning(algo, int(digits), int(period))
+    if warning:
+        say(warning)
 
     if png:
         _check_writable(Path(png))  # before the token exists: a PNG that cannot be written changes nothing
