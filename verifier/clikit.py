@@ -180,8 +180,9 @@ def run(cli: click.Command, prog: str, argv: Sequence[str] | None = None, *,
             return EXIT_INTERRUPTED
         say(f"{prog} : abandon, rien n'a été modifié.")
         return EXIT_ERROR
-    except click.exceptions.UsageError as exc:  # one line too, with where to find help when click parsed the line
-        hint = f" (aide : {exc.ctx.command_path} --help)" if exc.ctx is not None and exc.cmd is not None else ""
+    except click.exceptions.UsageError as exc:  # one line too; where to find help when click's parser refused it
+        parser_error = type(exc) is not click.exceptions.UsageError  # NoSuchOption, MissingParameter, BadParameter...
+        hint = f" (aide : {exc.ctx.command_path} --help)" if parser_error and exc.ctx is not None else ""
         say(f"{lead}{exc.format_message()}{hint}")
         return exc.exit_code
     except click.ClickException as exc:
