@@ -1,13 +1,12 @@
 """The French catalogue of click's own messages (Usage, Options, "No such option", prompts), for IT staff.
 
 click marks its messages with ``gettext`` (``_()`` and ``ngettext()`` imported into each of its modules);
-:func:`install` points those names at this catalogue, for click only (the process's gettext domain is left alone).
+:func:`verifier.clikit.install_french` points those names at this catalogue, for click only (the process's gettext
+domain is left alone). No click import here: a catalogue is data.
 A message missing here stays in English. Keys are click's msgids, exactly as click 8 writes them.
 """
 
 from __future__ import annotations
-
-import sys
 
 MESSAGES: dict[str, str] = {
     "Usage:": "Utilisation :",
@@ -83,10 +82,6 @@ PLURALS: dict[tuple[str, str], tuple[str, str]] = {
     ("Missing parameter", "Missing parameters"): ("Paramètre manquant", "Paramètres manquants"),
 }
 
-_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
-                  "shell_completion", "_termui_impl")
-
-
 def gettext(message: str) -> str:
     """The French form of one of click's messages (the message itself when the catalogue lacks it)."""
     return MESSAGES.get(message, message)
@@ -98,17 +93,3 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     if forms is None:
         return gettext(singular if n == 1 else plural)
     return forms[0] if n <= 1 else forms[1]
-
-
-def install() -> None:
-    """Make click speak French: its modules' ``_`` and ``ngettext`` become this catalogue's (idempotent)."""
-    import click  # noqa: F401  (its modules must be loaded before they can be pointed at the catalogue)
-
-    for name in _CLICK_MODULES:
-        module = sys.modules.get(f"click.{name}")
-        if module is None:
-            continue
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext

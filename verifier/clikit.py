@@ -31,7 +31,24 @@ import click
 
 from verifier import click_fr
 
-click_fr.install()
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
+                  "shell_completion", "_termui_impl")
+
+
+def install_french() -> None:
+    """Make click speak French: its modules' ``_`` and ``ngettext`` become :mod:`verifier.click_fr`'s
+    (idempotent; the process's gettext domain is left alone)."""
+    for name in _CLICK_MODULES:
+        module = sys.modules.get(f"click.{name}")
+        if module is None:
+            continue
+        if hasattr(module, "_"):
+            module._ = click_fr.gettext
+        if hasattr(module, "ngettext"):
+            module.ngettext = click_fr.ngettext
+
+
+install_french()
 
 _META = "jeton.common"
 ENVIRONMENT = {"db": "JETON_DB_URL", "keys": "JETON_KEYS_FILE"}
