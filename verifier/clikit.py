@@ -105,7 +105,7 @@ def db_option(param: str = "db_url", default: str | None = None):
     """``--db`` as a parameter of one command (its value: this command's ``--db``, else the group's, else
     JETON_DB_URL, else ``default``)."""
     return click.option("--db", param, metavar="URL", default=lambda: setting("db", default),
-                        show_default=bool(default), callback=_remember,
+                        show_default=default or False, callback=_remember,
                         help="Base de données (défaut : JETON_DB_URL ou le fichier SQLite var/jeton.db).")
 
 
