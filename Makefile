@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
 QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
 
-.PHONY: demo test lint bench browser venv clean schematic battery
+.PHONY: demo test lint bench browser interop-tools privacyidea venv clean schematic battery
 
 # The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once.
 $(STAMP): pyproject.toml
@@ -21,12 +21,31 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# apt-get waits for another apt or dpkg (unattended upgrades, a second make) instead of failing at once.
+APT_GET := env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
+
 # Debian's chromium for the browser tests; Playwright never downloads a browser of its own.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO $(APT_GET) update -qq && $$SUDO $(APT_GET) install -y -qq chromium >/dev/null; }
+
+# The tools of the field the interoperability tests run (docs/interop.md): oathtool, pskctool (libpskc), and the
+# PostgreSQL server binaries for a throwaway server when JETON_TEST_POSTGRES_URL is not set.
+interop-tools:
+	@{ command -v oathtool && command -v pskctool && ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { \
+	  echo "Installing oathtool, pskctool and the PostgreSQL server for the tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO $(APT_GET) update -qq && $$SUDO $(APT_GET) install -y -qq oathtool pskctool postgresql >/dev/null; }
+
+# privacyIDEA 3.14 in a virtual environment of its own (test-only; tests/interop round-trips PSKC through it).
+PI_VENV := .venv-privacyidea
+privacyidea: $(PI_VENV)/.installed-stamp
+$(PI_VENV)/.installed-stamp:
+	test -x $(PI_VENV)/bin/python || $(PYTHON) -m venv $(PI_VENV)
+	$(PI_VENV)/bin/python -m pip install -q 'privacyidea==3.14' 2>&1 | $(QUIET)
+	touch $@
 
 # The whole product on var/demo/ (SQLite) with simulated tokens; DEMO_ARGS=--fresh starts over.
 demo: $(STAMP)
@@ -35,7 +54,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser interop-tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -50,4 +69,4 @@ battery: $(STAMP)
 	$(BIN)/python -m hardware.drift
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PI_VENV) .pytest_cache .ruff_cache

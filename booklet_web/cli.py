@@ -11,19 +11,19 @@ import sys
 import click
 
 from booklet_web.db import open_database
+from verifier import clikit
 
-DB_OPTION = click.option("--db", "db_url", envvar="JETON_DB_URL", default="sqlite:///var/jeton.db",
-                         show_default=True, help="Base de données (SQLite ou PostgreSQL), celle du vérificateur.")
-KEYS_OPTION = click.option("--keys", "keys_file", envvar="JETON_KEYS_FILE", type=click.Path(dir_okay=False),
-                           help="Trousseau de clés du vérificateur (ou JETON_KEYS_FILE).")
+DB_OPTION = clikit.db_option(default="sqlite:///var/jeton.db")
+KEYS_OPTION = clikit.keys_option()
 
 
-@click.group()
-@click.option("--verbose", is_flag=True, help="Afficher la trace complète des erreurs.")
+@click.group(cls=clikit.JetonGroup)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
-    """L'application web du Livret Personnel de Compétences (LPC)."""
-    ctx.obj = {"verbose": verbose}
+def cli(ctx: click.Context) -> None:
+    """L'application web du Livret Personnel de Compétences (LPC).
+
+    --db, --keys et --verbose se placent avant ou après la sous-commande."""
+    ctx.obj = {}
 
 
 def _booklet_database(db_url: str):
@@ -147,28 +147,15 @@ def demo(fresh: bool, directory: str, port: int) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def _message(exc: BaseException) -> str:
+    from verifier.cli import EXPECTED_ERRORS, error_message
+
+    return error_message(exc) if isinstance(exc, EXPECTED_ERRORS) else f"{exc.__class__.__name__} : {exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: one French line on stderr and a non-zero exit on error (traceback with --verbose)."""
-    verbose = "--verbose" in (argv if argv is not None else sys.argv[1:])
-    try:
-        cli.main(args=argv, prog_name="jeton-web", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("jeton-web: interrompu", err=True)
-        return 1
-    except click.ClickException as exc:
-        click.echo(f"jeton-web: {exc.format_message()}", err=True)
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except Exception as exc:
-        if verbose:
-            raise
-        from verifier.cli import EXPECTED_ERRORS, error_message
-
-        message = error_message(exc) if isinstance(exc, EXPECTED_ERRORS) else f"{exc.__class__.__name__} : {exc}"
-        click.echo(f"jeton-web: {message}", err=True)
-        return 1
-    return 0
+    return clikit.run(cli, "jeton-web", argv, expected=(Exception,), message=_message, prefix="jeton-web: ")
 
 
 if __name__ == "__main__":

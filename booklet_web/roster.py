@@ -71,6 +71,11 @@ class RosterReport:
                 f"{self.assignments} affectation(s) ajoutée(s)")
 
 
+def _shown(text: str, limit: int) -> str:
+    """A cell as an error message may quote it: cut, control characters (a newline in a quoted cell) as '?'."""
+    return "".join(c if c.isprintable() else "?" for c in text[:limit])
+
+
 def _plain(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().strip().lower()
 
@@ -88,8 +93,8 @@ def parse_roster(data: bytes) -> list[RosterLine]:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [_plain(h) for h in next(reader)]
-    except csv.Error as exc:
-        raise RosterError([(1, f"ligne illisible ({exc})")]) from None
+    except csv.Error:
+        raise RosterError([(1, "ligne illisible (guillemets mal fermés ou caractère nul)")]) from None
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise RosterError([(1, "colonnes manquantes dans l'en-tête : " + ", ".join(missing)
@@ -100,8 +105,8 @@ def parse_roster(data: bytes) -> list[RosterLine]:
     seen_pupils: dict[str, int] = {}
     try:
         rows = list(reader)
-    except csv.Error as exc:
-        raise RosterError([(reader.line_num, f"ligne illisible ({exc})")]) from None
+    except csv.Error:
+        raise RosterError([(reader.line_num, "ligne illisible (guillemets mal fermés ou caractère nul)")]) from None
     if len(rows) > MAX_LINES:
         raise RosterError([(0, f"trop de lignes ({len(rows)}, au plus {MAX_LINES} par fichier)")])
     for offset, row in enumerate(rows):
@@ -115,7 +120,7 @@ def parse_roster(data: bytes) -> list[RosterLine]:
         kind = KINDS.get(_plain(value["type"]))
         errs = []
         if kind is None:
-            errs.append(f"type « {value['type'][:20]} » inconnu (eleve, enseignant ou administrateur)")
+            errs.append(f"type « {_shown(value['type'], 20)} » inconnu (eleve, enseignant ou administrateur)")
         for col, label in (("nom", "nom"), ("prenom", "prénom")):
             if not value[col]:
                 errs.append(f"{label} manquant")
@@ -125,7 +130,7 @@ def parse_roster(data: bytes) -> list[RosterLine]:
         if kind == "pupil" and not klass:
             errs.append("classe manquante pour un élève")
         if klass and not _CLASS.match(klass):
-            errs.append(f"nom de classe « {klass[:40]} » invalide")
+            errs.append(f"nom de classe « {_shown(klass, 40)} » invalide")
         ident = value["identifiant"]
         if kind == "pupil":
             if not _PUPIL_REF.match(ident):

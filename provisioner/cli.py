@@ -18,9 +18,9 @@ from pathlib import Path
 import click
 
 from provisioner.errors import ExportError, ProvisionerError
+from verifier import clikit
 
-EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+EXIT_ERROR = clikit.EXIT_ERROR
 
 
 def say(message: str) -> None:
@@ -37,15 +37,9 @@ def emit(data: object, as_json: bool, text: str | None = None) -> None:
 
 
 def store_options(fn):
-    """--db and --keys, as jeton-admin takes them (DESIGN.md §6)."""
-    fn = click.option(
-        "--keys", "keys_file", envvar="JETON_KEYS_FILE", metavar="FILE",
-        help="Fichier du trousseau de clés (défaut : $JETON_KEYS_FILE).",
-    )(fn)
-    return click.option(
-        "--db", "db_url", envvar="JETON_DB_URL", metavar="URL",
-        help="Base des jetons (défaut : $JETON_DB_URL ou le fichier SQLite embarqué var/jeton.db).",
-    )(fn)
+    """--db and --keys as parameters, with jeton-admin's meaning (DESIGN.md §6); accepted before or after the
+    subcommand (verifier.clikit)."""
+    return clikit.db_option()(clikit.keys_option()(fn))
 
 
 def token_options(fn):
@@ -108,12 +102,13 @@ def _records(db_url: str | None, keys_file: str | None):
     return open_records(db_url, keys_file)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--verbose", "-v", is_flag=True, help="Détails et trace Python en cas d'erreur.")
+@click.group(cls=clikit.JetonGroup)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
-    """Provisionner les clés Jeton : flasher, initialiser (seed), contrôler, effacer, exporter."""
-    ctx.obj = {"verbose": verbose}
+def cli(ctx: click.Context) -> None:
+    """Provisionner les clés Jeton : flasher, initialiser (seed), contrôler, effacer, exporter.
+
+    --db, --keys et --verbose se placent avant ou après la sous-commande."""
+    ctx.obj = {}
 
 
 @cli.command()
@@ -133,7 +128,7 @@ def ports(patterns: tuple[str, ...], no_usb: bool, as_json: bool) -> None:
         hello = report.hello
         data = {"port": port, "problem": report.problem, "hello": asdict(hello) if hello else None}
         if hello:
-            line = (f"{port}  {hello.serial or '-':<16} {hello.state:<7} firmware {hello.firmware}  "
+            line = (f"{port}  {hello.serial or '-':<16} {clikit.state_fr(hello.state):<12} firmware {hello.firmware}  "
                     f"horloge {'ok' if hello.clock_ok else 'PERDUE'}")
         else:
             line = f"{port}  ne répond pas : {report.problem}"
@@ -154,7 +149,7 @@ def flash(port: str, source: bool, as_json: bool) -> None:
     say(f"Flash de {port}…")
     result = do_flash(port, compile_mpy=not source)
     say(f"Firmware {result.firmware} installé sur {port} ({len(result.files)} fichiers, "
-        f"{'mpy' if result.compiled else 'source'}) ; la clé est {result.hello.state}.")
+        f"{'mpy' if result.compiled else 'source'}) ; la clé est {clikit.state_fr(result.hello.state)}.")
     emit({"port": port, "firmware": result.firmware, "files": list(result.files), "state": result.hello.state},
          as_json)
 
@@ -186,7 +181,7 @@ def seed(ctx, port, serial, algo, digits, period, operator, prefix, force, timeo
         if name == "pending":
             reserved.append(serial)
             say(f"Numéro {serial} réservé pour la clé de {port}.")
-        elif ctx.obj["verbose"]:
+        elif clikit.setting("verbose"):
             say(f"  … {name}")
 
     with _records(db_url, keys_file) as records, TokenSession.open(port, timeout=timeout) as token:
@@ -275,11 +270,13 @@ def check(port, as_json, db_url, keys_file):
 
     with _records(db_url, keys_file) as records, TokenSession.open(port) as token:
         report = check_token(token, records)
-    say(f"Clé {report.serial or '(vierge)'} sur {port} : état {report.token_state}, firmware {report.firmware}, "
+    say(f"Clé {report.serial or '(vierge)'} sur {port} : état {clikit.state_fr(report.token_state)}, "
+        f"firmware {report.firmware}, "
         f"horloge {'ok' if report.clock_ok else 'PERDUE'} ({report.clock_offset:+d} s)")
     if report.record_state:
-        holder = f", attribuée à {report.login}" if report.login else ""
-        say(f"  fiche : {report.record_state}{holder} ; secret prouvé : {'oui' if report.holds_secret else 'NON'}")
+        holder = f", utilisateur {report.login}" if report.login else ""
+        proved = "oui" if report.holds_secret else "NON"
+        say(f"  fiche : {clikit.state_fr(report.record_state)}{holder} ; secret prouvé : {proved}")
     say("  Réattribuable." if report.reissuable else "  Non réattribuable : " + " ; ".join(report.reasons))
     emit({**asdict(report), "reissuable": report.reissuable}, as_json)
     if not report.reissuable:
@@ -300,8 +297,8 @@ def wipe(port, force, label, db_url, keys_file):
     with _records(db_url, keys_file) as records, TokenSession.open(port) as token:
         hello = token.hello()
         if not force:
-            click.confirm(f"Effacer définitivement la clé {hello.serial or '(vierge)'} ({hello.state}) sur {port} ?",
-                          abort=True, err=True)
+            clikit.confirm(f"Effacer définitivement la clé {hello.serial or '(vierge)'} "
+                           f"({clikit.state_fr(hello.state)}) sur {port} ?", abort=True)
         result = wipe_token(token, records, label=label.upper() if label else None)
     retired = " ; fiche retirée" if result.record_retired else ""
     say(f"Clé {result.serial or '(vierge)'} effacée{retired}.")
@@ -355,8 +352,12 @@ def export(fmt, password, psk_hex, serials, output, force, db_url, keys_file):
 @click.option("--uri", "show_uri", is_flag=True, help="Écrire l'URI otpauth:// sur stdout (elle contient le secret).")
 @store_options
 def software(login, algo, digits, period, operator, png, no_terminal, show_uri, db_url, keys_file):
-    """Créer un jeton logiciel (FreeOTP, Google Authenticator) pour LOGIN et afficher son QR code."""
-    from provisioner.software import create_software_token, qr_png, qr_terminal
+    """Créer un jeton logiciel (FreeOTP, Aegis...) pour LOGIN et afficher son QR code."""
+    from provisioner.software import create_software_token, parameters_warning, qr_png, qr_terminal
+
+    warning = parameters_warning(algo, int(digits), int(period))
+    if warning:
+        say(warning)
 
     if png:
         _check_writable(Path(png))  # before the token exists: a PNG that cannot be written changes nothing
@@ -371,45 +372,22 @@ def software(login, algo, digits, period, operator, png, no_terminal, show_uri, 
     emit({"serial": token.serial, "login": login, "uri": token.uri}, False, token.uri if show_uri else token.serial)
 
 
-def _is_verifier_error(exc: Exception) -> bool:
-    """True for the verifier's errors (without importing the verifier, slow to load, when nothing used it)."""
+def _message(exc: BaseException) -> str:
+    """The French line of an error: the provisioner's own, or the verifier's wording (as jeton-admin prints it)."""
     errors = sys.modules.get("verifier.errors")
-    return errors is not None and isinstance(exc, errors.VerifierError)
+    if errors is not None and isinstance(exc, errors.VerifierError):
+        from verifier.cli import error_message
+
+        return error_message(exc)
+    return str(exc)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``jeton-provision``: one line per error, a non-zero exit, tracebacks with --verbose."""
-    args = sys.argv[1:] if argv is None else argv
-    verbose = "-v" in args or "--verbose" in args
-    try:
-        cli.main(args=args, prog_name="jeton-provision", standalone_mode=False)
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-            say("Interrompu.")
-            return EXIT_INTERRUPTED
-        say("Abandon : rien n'a été changé.")
-        return EXIT_ERROR
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except (ProvisionerError, ValueError) as exc:
-        if verbose:
-            raise
-        say(f"erreur : {exc}")
-        return EXIT_ERROR
-    except Exception as exc:  # the store cannot start: the verifier's French wording, as jeton-admin prints it
-        if verbose or not _is_verifier_error(exc):
-            raise
-        from verifier.cli import error_message
+    from verifier.errors import VerifierError
 
-        say(f"erreur : {error_message(exc)}")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        say("Interrompu.")
-        return EXIT_INTERRUPTED
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    return 0
+    return clikit.run(cli, "jeton-provision", argv, expected=(ProvisionerError, VerifierError, ValueError),
+                      message=_message, prefix="erreur : ")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 PSKC: the secrets are encrypted with AES128-CBC under a key derived from a password (PBKDF2) or a pre-shared
 key, with an HMAC-SHA1 MAC, algorithm ``urn:ietf:params:xml:ns:keyprov:pskc:totp``, the time step and the
-TimeDrift in steps: what privacyIDEA's PSKC importer takes (it reads the hash from ``<Suite hashalgo=...>``,
-which we add beside the standard Suite text).
+TimeDrift in steps. The hash algorithm is the text of ``<Suite>`` (``SHA1``, ``SHA256``), as RFC 6030 §4.3.4 says
+for HMAC-based algorithms: privacyIDEA and python-pskc read it there, and the file validates against the RFC's
+schema (``pskctool --validate``). docs/interop.md lists what each tool reads.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ def collect(records: TokenRecords, serials: list[str] | None = None, states: tup
 def to_pskc(items: list[ExportItem], *, password: str | None = None, psk: bytes | None = None) -> bytes:
     """A PSKC document with every secret encrypted (AES128-CBC) and MACed (HMAC-SHA1)."""
     import pskc
-    from pskc.serialiser import PSKCSerialiser
-    from pskc.xml import find, findall, tostring
 
     if (password is None) == (psk is None):
         raise ExportError("choisissez soit un mot de passe (--password), soit une clé partagée (--psk-hex)")
@@ -68,7 +67,7 @@ def to_pskc(items: list[ExportItem], *, password: str | None = None, psk: bytes 
             model=r.kind,
             issuer="Jeton",
             algorithm=TOTP_URI,
-            algorithm_suite=f"HMAC-{r.algo.upper()}",
+            algorithm_suite=r.algo.upper(),
             response_encoding="DECIMAL",
             response_length=r.digits,
             time_offset=0,
@@ -81,13 +80,9 @@ def to_pskc(items: list[ExportItem], *, password: str | None = None, psk: bytes 
     else:
         doc.encryption.setup_preshared_key(key=psk, algorithm="aes128-cbc", key_name="Pre-shared-key")
     doc.mac.setup(algorithm="hmac-sha1")
-    tree = PSKCSerialiser.serialise_document(doc)
-    by_serial = {item.record.serial: item.record.algo for item in items}
-    for key in findall(tree, "pskc:KeyPackage/pskc:Key"):
-        suite = find(key, "pskc:AlgorithmParameters/pskc:Suite")
-        if suite is not None:
-            suite.set("hashalgo", by_serial[key.get("Id")])
-    return tostring(tree)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
 
 
 def to_oath_csv(items: list[ExportItem]) -> bytes:

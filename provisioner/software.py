@@ -12,6 +12,22 @@ import pyotp
 from provisioner.records import TokenRecords
 
 ISSUER = "Jeton"
+#: Apps that honour the otpauth:// URI's algorithm, digits and period (checked by hand, docs/interop.md).
+APPS_THAT_HONOUR = ("FreeOTP", "FreeOTP+", "Aegis", "2FAS", "KeePassXC")
+#: Apps that ignore them and always compute sha1, 6 digits, 30 s codes.
+APPS_THAT_IGNORE = ("Google Authenticator", "Microsoft Authenticator")
+DEFAULTS = ("sha1", 6, 30)
+
+
+def parameters_warning(algo: str, digits: int, period: int) -> str | None:
+    """The French warning to show when a software token's parameters are not the ones every app assumes."""
+    if (algo, digits, period) == DEFAULTS:
+        return None
+    asked = ", ".join(part for part, default in ((algo, "sha1"), (f"{digits} chiffres", "6 chiffres"),
+                                                 (f"{period} s", "30 s")) if part != default)
+    return (f"attention : {asked} — {' et '.join(APPS_THAT_IGNORE)} ignorent ce réglage et afficheraient des codes "
+            f"refusés ; faites scanner le QR code avec {', '.join(APPS_THAT_HONOUR[:-1])} ou {APPS_THAT_HONOUR[-1]}, "
+            "ou gardez les réglages par défaut (sha1, 6 chiffres, 30 s).")
 
 
 @dataclass(frozen=True)

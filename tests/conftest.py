@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from tests.support import (
     postgres_url,
     require,
     throwaway_postgres_database,
+    throwaway_postgres_server,
 )
 
 
@@ -36,10 +38,19 @@ def sqlite_engine(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def postgres_base_url() -> str:
-    """The server named by JETON_TEST_POSTGRES_URL (a failure under CI when unset or not answering)."""
+def postgres_base_url(request) -> str:
+    """The server named by JETON_TEST_POSTGRES_URL; when it is not set, a throwaway server of the tests' own
+    (Debian's server binaries, initdb on a temporary directory), so that `make test` is whole on a fresh machine.
+    A failure under CI when neither is possible."""
     url = os.environ.get("JETON_TEST_POSTGRES_URL")
-    require(bool(url), "JETON_TEST_POSTGRES_URL (a PostgreSQL server for the store tests)")
+    if not url:
+        server = throwaway_postgres_server()
+        try:
+            url = server.__enter__()
+        except (OSError, subprocess.SubprocessError) as exc:
+            detail = exc.stderr.decode(errors="replace")[-300:] if getattr(exc, "stderr", None) else exc
+            require(False, f"JETON_TEST_POSTGRES_URL, or a throwaway PostgreSQL server ({detail})")
+        request.addfinalizer(lambda: server.__exit__(None, None, None))
     try:
         engine = sa.create_engine(postgres_url(url))
         with engine.connect() as conn:

@@ -146,6 +146,49 @@ def throwaway_postgres_database(base_url: str | URL) -> Iterator[URL]:
         admin.dispose()
 
 
+def postgres_server_binaries() -> Path | None:
+    """The newest Debian PostgreSQL server's bin/ (initdb, pg_ctl), or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if
+                   p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@contextmanager
+def throwaway_postgres_server() -> Iterator[str]:
+    """A PostgreSQL server of its own on a temporary directory and a free port (Debian's server binaries, initdb
+    with trust authentication on 127.0.0.1 only); its URL; stopped and deleted afterwards. Run as the
+    ``postgres`` user when this process is root (initdb refuses root)."""
+    import pwd
+    import tempfile
+
+    bindir = postgres_server_binaries()
+    if bindir is None:
+        raise FileNotFoundError("the PostgreSQL server binaries (/usr/lib/postgresql/*/bin; `make interop-tools`)")
+    as_user: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="jeton-pg-") as top:
+        data, sockets = Path(top) / "data", Path(top) / "run"
+        sockets.mkdir()
+        if owner is not None:
+            for path in (Path(top), sockets):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "timeout": 120, "check": True}
+        subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                        "--no-sync", "-E", "UTF8", "--locale=C"], **quiet)
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
+                        str(Path(top) / "server.log"), "start"], **quiet)
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
 class Planted:
     """Secrets, PINs and codes a test used, in every form they could leak in (raw, hex, base32, typed text);
     scanned at the end of the test in its log records and audit rows."""

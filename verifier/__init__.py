@@ -11,30 +11,34 @@ Public API (DESIGN.md §6)::
 See docs/verifier.md for the rules, the token states, the settings and the store functions.
 """
 
-from verifier.errors import (
-    AlreadyAssigned,
-    ConcurrentChange,
-    ConfigurationError,
-    ConflictError,
-    DuplicateLogin,
-    DuplicateSerial,
-    ImportFileError,
-    InvalidInput,
-    InvalidState,
-    KeyRingError,
-    NoKeysError,
-    NotFoundError,
-    PinPolicyError,
-    ResyncError,
-    SchemaError,
-    TicketError,
-    TokenNotFound,
-    UserNotFound,
-    VerifierError,
+from __future__ import annotations
+
+import importlib
+
+# Names load on first use (PEP 562), so that `import verifier.errors` or the command lines' shared plumbing
+# (verifier.clikit) do not pay for SQLAlchemy and the store when a command never opens it.
+_ERRORS = (
+    "AlreadyAssigned", "ConcurrentChange", "ConfigurationError", "ConflictError", "DuplicateLogin",
+    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "NoKeysError",
+    "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
+    "UserNotFound", "VerifierError",
 )
-from verifier.settings import Settings
-from verifier.store import Store, TokenInfo, UserInfo, init_store, insert_user, open_store
-from verifier.verification import Outcome, Result, Verifier
+_HOMES = {
+    **dict.fromkeys(_ERRORS, "verifier.errors"),
+    "Settings": "verifier.settings",
+    **dict.fromkeys(("Store", "TokenInfo", "UserInfo", "init_store", "insert_user", "open_store"), "verifier.store"),
+    **dict.fromkeys(("Outcome", "Result", "Verifier"), "verifier.verification"),
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'verifier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AlreadyAssigned", "ConcurrentChange", "ConfigurationError", "ConflictError", "DuplicateLogin",

@@ -10,13 +10,13 @@ import getpass
 import json
 import sys
 import time
-import traceback
 from datetime import UTC, datetime
 
 import click
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
+from verifier.clikit import JetonGroup, confirm, run, setting, state_fr
 from verifier.errors import (
     AlreadyAssigned,
     DuplicateLogin,
@@ -33,12 +33,6 @@ from verifier.errors import (
 )
 from verifier.interchange import read_token_file
 from verifier.store import Store, check_login, init_store, open_store
-
-_STATES_FR = {
-    "pending": "en cours de provisionnement", "ready": "prête (non attribuée)", "assigned": "attribuée (nouveau PIN)",
-    "active": "active", "locked": "verrouillée", "disabled": "désactivée", "retired": "retirée", "failed": "en échec",
-}
-
 
 EXPECTED_ERRORS = (VerifierError, sa.exc.SQLAlchemyError, OSError)
 """The errors a command line turns into one French line (anything else is a bug: a traceback)."""
@@ -67,9 +61,9 @@ def _french(exc: Exception) -> str:
     if isinstance(exc, DuplicateLogin):
         return f"un utilisateur d'identifiant {exc.login} existe déjà"
     if isinstance(exc, AlreadyAssigned):
-        return f"la clé {exc.serial} est déjà attribuée ({_STATES_FR.get(exc.state, exc.state)}) : retirez-la d'abord"
+        return f"la clé {exc.serial} est déjà attribuée ({state_fr(exc.state)}) : retirez-la d'abord"
     if isinstance(exc, InvalidState):
-        return (f"la clé {exc.serial} est {_STATES_FR.get(exc.state, exc.state)} : action impossible "
+        return (f"la clé {exc.serial} est {state_fr(exc.state)} : action impossible "
                 f"({exc.action})")
     if getattr(exc, "french", None):
         return exc.french
@@ -92,13 +86,13 @@ def _actor() -> str:
 def _store(ctx: click.Context) -> Store:
     obj = ctx.ensure_object(dict)
     if "store" not in obj:
-        obj["store"] = open_store(obj["db"], obj["keys"])
+        obj["store"] = open_store(setting("db"), setting("keys"))
         ctx.call_on_close(obj["store"].close)
     return obj["store"]
 
 
 def _confirm(force: bool, question: str) -> None:
-    if not force and not click.confirm(question, default=False, err=True):
+    if not force and not confirm(question):
         raise click.ClickException("non confirmé : rien n'a été modifié (--force pour ne pas demander)")
 
 
@@ -121,24 +115,20 @@ def _parse_time(value: str | None) -> float | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_url", metavar="URL", default=None,
-              help="Base de données (défaut : JETON_DB_URL ou le fichier SQLite var/jeton.db).")
-@click.option("--keys", "keys_file", metavar="FICHIER", envvar="JETON_KEYS_FILE", default=None,
-              help="Fichier du trousseau de clés (ou JETON_KEYS_FILE).")
-@click.option("-v", "--verbose", is_flag=True, help="Afficher la trace complète des erreurs.")
+@click.group(cls=JetonGroup)
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, keys_file: str | None, verbose: bool) -> None:
-    """Administration des clés OTP Jeton : base, import, attribution, déverrouillage, journal."""
-    ctx.ensure_object(dict).update(db=db_url, keys=keys_file, verbose=verbose)
+def cli(ctx: click.Context) -> None:
+    """Administration des clés OTP Jeton : base, import, attribution, déverrouillage, journal.
+
+    --db, --keys et --verbose se placent avant ou après la sous-commande."""
+    ctx.ensure_object(dict)
 
 
 @cli.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Créer ou mettre à jour la base ; créer le trousseau de clés s'il n'existe pas (mode 0600)."""
-    obj = ctx.obj
-    store, created, (before, after) = init_store(obj["db"], obj["keys"], actor=_actor())
+    store, created, (before, after) = init_store(setting("db"), setting("keys"), actor=_actor())
     store.close()
     if created:
         click.echo(f"Trousseau de clés créé : {store.ring.path} (mode 0600). Sauvegardez-le à part de la base.")
@@ -219,7 +209,7 @@ def tokens(ctx: click.Context, as_json: bool, state: str | None, login: str | No
         click.echo(json.dumps([_token_json(t) for t in rows], indent=2))
         return
     for t in rows:
-        click.echo(f"{t.serial:<16} {_STATES_FR.get(t.state, t.state):<26} {t.login or '-':<20} "
+        click.echo(f"{t.serial:<16} {state_fr(t.state):<26} {t.login or '-':<20} "
                    f"échecs={t.fail_count} dérive={t.drift:+d}")
 
 
@@ -234,7 +224,7 @@ def tokens_show(ctx: click.Context, serial: str, as_json: bool) -> None:
         click.echo(json.dumps(_token_json(t), indent=2))
         return
     lines = [
-        ("Numéro", t.serial), ("État", _STATES_FR.get(t.state, t.state)), ("Utilisateur", t.login or "-"),
+        ("Numéro", t.serial), ("État", state_fr(t.state)), ("Utilisateur", t.login or "-"),
         ("Type", f"{t.kind}, {t.algo}, {t.digits} chiffres, {t.period} s"),
         ("Modèle / firmware", f"{t.model or '-'} / {t.firmware or '-'}"), ("PIN défini", "oui" if t.has_pin else "non"),
         ("Échecs consécutifs", str(t.fail_count)), ("Dérive", f"{t.drift:+d} pas"),
@@ -292,7 +282,7 @@ def unassign(ctx: click.Context, serial: str, force: bool) -> None:
 def unlock(ctx: click.Context, serial: str) -> None:
     """Déverrouiller une clé après trop d'échecs."""
     t = _store(ctx).unlock(serial, actor=_actor())
-    click.echo(f"Clé {serial} déverrouillée ({_STATES_FR.get(t.state, t.state)}).")
+    click.echo(f"Clé {serial} déverrouillée ({state_fr(t.state)}).")
 
 
 @cli.command()
@@ -405,22 +395,7 @@ def rotate_key(ctx: click.Context, keep_old: bool, force: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: one French line on stderr and status 1 on error (traceback with --verbose)."""
-    args = sys.argv[1:] if argv is None else argv
-    verbose = "-v" in args or "--verbose" in args
-    try:
-        cli.main(args=args, prog_name="jeton-admin", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("jeton-admin : interrompu, rien n'a été modifié", err=True)
-        return 1
-    except click.ClickException as exc:
-        click.echo(f"jeton-admin : erreur : {exc.format_message()}", err=True)
-        return exc.exit_code or 1
-    except EXPECTED_ERRORS as exc:
-        if verbose:
-            traceback.print_exc()
-        click.echo(f"jeton-admin : erreur : {error_message(exc)}", err=True)
-        return 1
-    return 0
+    return run(cli, "jeton-admin", argv, expected=EXPECTED_ERRORS, message=error_message)
 
 
 if __name__ == "__main__":

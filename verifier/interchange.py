@@ -17,11 +17,13 @@ import io
 import os
 from pathlib import Path
 
+from verifier import pskc_compat
 from verifier.errors import ImportFileError
 from verifier.schema import ALGORITHMS
 from verifier.store import SERIAL_RE, ImportRecord
 
 TOTP_URI = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
+MAX_PBKDF2_ITERATIONS = 10_000_000
 
 
 def _algo_from_suite(suite: str | None) -> str:
@@ -70,13 +72,24 @@ def read_pskc(path: str | os.PathLike, *, password: str | None = None,
     from pskc.exceptions import PSKCError
 
     try:
-        container = pskc.PSKC(str(path))
-    except (OSError, PSKCError) as exc:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read the file ({exc.__class__.__name__})",
+                              french=f"{path} : fichier illisible ({exc.__class__.__name__})") from None
+    document = pskc_compat.normalise(pskc_compat.parse_untrusted(data, path), path)
+    try:
+        container = pskc.PSKC(io.BytesIO(document))
+    except Exception as exc:  # untrusted input: whatever the pskc package trips on is the file's fault
         raise ImportFileError(f"{path}: not a readable PSKC file ({exc.__class__.__name__})",
                               french=f"{path} : fichier PSKC illisible ({exc.__class__.__name__})") from None
     try:
         if container.encryption.is_encrypted:
             if password is not None:
+                iterations = container.encryption.derivation.pbkdf2_iterations or 0
+                if iterations > MAX_PBKDF2_ITERATIONS:  # a hostile file must not hold the CPU for hours
+                    raise ImportFileError(f"{path}: PBKDF2 iteration count {iterations} is too high",
+                                          french=f"{path} : nombre d'itérations PBKDF2 trop élevé ({iterations}, "
+                                                 f"au plus {MAX_PBKDF2_ITERATIONS})")
                 container.encryption.derive_key(password)
             elif psk is not None:
                 container.encryption.key = psk
@@ -113,6 +126,9 @@ def read_pskc(path: str | os.PathLike, *, password: str | None = None,
                               f"{exc.__class__.__name__})",
                               french=f"{path} : impossible de déchiffrer le fichier PSKC (mot de passe ou clé "
                                      f"erronés, ou MAC invalide : {exc.__class__.__name__})") from None
+    except Exception as exc:  # untrusted input: a value the pskc package cannot decode (base64, numbers...)
+        raise ImportFileError(f"{path}: not a readable PSKC file ({exc.__class__.__name__})",
+                              french=f"{path} : fichier PSKC illisible ({exc.__class__.__name__})") from None
     if not records:
         raise ImportFileError(f"{path}: the PSKC file holds no key",
                               french=f"{path} : le fichier PSKC ne contient aucune clé")

@@ -43,7 +43,7 @@ def test_check_an_assigned_token_says_to_unassign_it_first(cli, store_files, tok
         store.assign(serial, "mdupont")
     run = cli("check", port, *store_files.args())
     assert run.code == 1
-    assert "fiche : assigned, attribuée à mdupont ; secret prouvé : oui" in run.err
+    assert "fiche : attribuée (nouveau PIN), utilisateur mdupont ; secret prouvé : oui" in run.err
     assert run.err.splitlines()[-1] == "  Non réattribuable : fiche dans l'état assigned (jeton-admin unassign d'abord)"
 
 
@@ -76,7 +76,8 @@ def test_wipe_asks_for_confirmation_and_no_changes_nothing(cli, store_files, tok
     serial = seeded(cli, store_files, port)
     run = cli("wipe", port, *store_files.args(), input="n\n")
     assert run.code == 1
-    assert f"Effacer définitivement la clé {serial} (locked)" in run.err and "Abandon" in run.err
+    assert f"Effacer définitivement la clé {serial} (verrouillée) sur {port} ? [o/N]" in run.err
+    assert "abandon, rien n'a été modifié" in run.err
     with open_store(store_files.db, store_files.keys) as store:
         assert store.get_token(serial).state == "ready"
     assert json.loads(cli("check", port, "--json", *store_files.args()).out)["holds_secret"]
@@ -109,7 +110,7 @@ def test_ports_lists_a_token_and_a_silent_port_without_failing(cli, token):
         run = cli("ports", "--no-usb", "--port", port, "--port", silent.port)
     assert run.code == 0, run.err
     lines = dict(line.split("  ", 1) for line in run.out.splitlines())
-    assert lines[port].startswith("-                blank")
+    assert lines[port].startswith("-                vierge")
     assert lines[silent.port] == "ne répond pas : muet"
 
 
@@ -122,6 +123,6 @@ def test_ports_with_nothing_plugged_in_says_so(cli, tmp_path):
 def test_every_command_has_help_in_french(cli):
     for command in ("ports", "flash", "seed", "batch", "check", "wipe", "export", "software"):
         run = cli(command, "--help")
-        assert run.code == 0 and "Usage: jeton-provision " + command in run.out
+        assert run.code == 0 and "Utilisation : jeton-provision " + command in run.out
         assert "--help" in run.out
     assert "Provisionner les clés Jeton" in cli("--help").out
