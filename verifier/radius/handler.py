@@ -142,7 +142,7 @@ class RadiusHandler:
                 return self._reject(request)
             return self._continue(request, client, challenge, password, source)
         return self._outcome(request, client, login,
-                             self.verifier.authenticate(login, password, source=source), source)
+                             self.verifier.authenticate(login, password, self.clock(), source=source), source)
 
     def _outcome(self, request, client: RadiusClient, login: str, result: Result, source: str) -> rp.AuthPacket:
         """Translate the verifier's outcome: the guide's next step as a challenge, or the final answer."""
@@ -169,7 +169,7 @@ class RadiusHandler:
                                    answer)
         if challenge.kind == PIN_CONFIRM:
             try:
-                self.verifier.set_pin(challenge.ticket, challenge.pin, answer, source=source)
+                self.verifier.set_pin(challenge.ticket, challenge.pin, answer, self.clock(), source=source)
             except PinPolicyError as exc:
                 return self._challenge(request, client, PIN_FIRST, login,
                                        messages.pin_refused(exc.reason, self.settings), challenge.ticket)
@@ -178,6 +178,6 @@ class RadiusHandler:
             return self._challenge(request, client, PASSCODE, login, messages.PASSCODE)
         if challenge.kind == NEXT_CODE:
             return self._outcome(request, client, login,
-                                 self.verifier.next_code(challenge.ticket, answer, source=source), source)
+                                 self.verifier.next_code(challenge.ticket, answer, self.clock(), source=source), source)
         return self._outcome(request, client, login,  # PASSCODE: PIN + a later code, as a fresh login
-                             self.verifier.authenticate(login, answer, source=source), source)
+                             self.verifier.authenticate(login, answer, self.clock(), source=source), source)
