@@ -7,6 +7,7 @@ histories would show it.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 
 import click
@@ -43,7 +44,7 @@ def radius_clients(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def add(ctx: click.Context, name: str, network: str, legacy: bool) -> None:
     """Déclarer une passerelle ; son secret partagé est lu sur l'entrée standard (jamais en argument)."""
-    stream = click.get_text_stream("stdin")
+    stream = sys.stdin
     if stream.isatty():
         secret = click.prompt("Secret partagé", hide_input=True, err=True)
     else:
