@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
 QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
 
-.PHONY: demo test lint bench browser radius-tools venv clean schematic battery
+.PHONY: demo radius-demo test lint bench browser radius-tools venv clean schematic battery
 
 # The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once.
 $(STAMP): pyproject.toml
@@ -43,6 +43,10 @@ radius-tools:
 # The whole product on var/demo/ (SQLite) with simulated tokens; DEMO_ARGS=--fresh starts over.
 demo: $(STAMP)
 	$(BIN)/jeton-web demo $(DEMO_ARGS)
+
+# jeton-radius on 127.0.0.1:18120 over the demo's database (run `make demo` first): see docs/radius.md.
+radius-demo: $(STAMP)
+	$(BIN)/python -m verifier.radius.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

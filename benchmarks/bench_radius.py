@@ -1,0 +1,197 @@
+"""jeton-radius throughput: Access-Request -> Access-Accept per second, against Verifier.authenticate in process.
+
+Figures (SQLite, then PostgreSQL when JETON_TEST_POSTGRES_URL is set):
+- accepts/s: ``jeton-radius --workers 2`` and a load client (16 UDP sockets, 64 requests in flight, packets built
+  before the clock starts) all on this machine's two cores (goal >= 2,000/s); lost replies and accepted replays
+  (every accepted passcode sent again in a new request) are counted in the note: both must be 0;
+- p99 latency at a paced 500 requests/s (goal < 20 ms), p50 as its baseline.
+Baseline ("floor"): ``Verifier.authenticate`` accepts/s in one process, same database, no RADIUS at all.
+Users are written straight into the tables (active tokens, one PIN hash) because each can be accepted only once
+per code; each user is used for one accept (the code of now) or two (now, then the next step's code).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pyrad import packet as rp
+
+from benchmarks.runner import Figure
+from tests.support import throwaway_postgres_database
+from verifier import init_store
+from verifier.otp import TokenCodes
+from verifier.pins import hash_pin
+from verifier.radius.clients import add_client
+from verifier.radius.dictionary import dictionary
+from verifier.schema import tokens, users
+from verifier.verification import Outcome, Verifier
+
+PIN = "4829"
+SECRET = b"bench-radius-shared-secret-0001"
+JETON_RADIUS = str(Path(sys.executable).with_name("jeton-radius"))
+
+
+def _populate(url: str, keys: Path, count: int) -> list[tuple[str, TokenCodes]]:
+    store = init_store(url, keys)[0]
+    add_client(store, "bench", "127.0.0.1", SECRET)
+    pin_hash = hash_pin(store.ring, PIN, store.settings)
+    now = time.time()
+    people, user_rows, token_rows = [], [], []
+    for n in range(count):
+        secret = secrets.token_bytes(20)
+        serial = f"RB-{n}"
+        key_id, blob = store.ring.seal(serial, secret)
+        user_rows.append({"id": n + 1, "login": f"radius{n}", "created_at": now})
+        token_rows.append({"serial": serial, "algo": "sha1", "digits": 6, "period": 30, "key_id": key_id,
+                           "secret_ct": blob, "state": "active", "user_id": n + 1, "created_at": now,
+                           "pin_hash": pin_hash, "drift": 0, "fail_count": 0, "version": 0})
+        people.append((f"radius{n}", TokenCodes(secret)))
+    with store.transaction() as conn:
+        conn.execute(users.insert(), user_rows)
+        conn.execute(tokens.insert(), token_rows)
+    store.close()
+    return people
+
+
+def _packet(login: str, passcode: str) -> tuple[bytes, bytes]:
+    pkt = rp.AuthPacket(code=rp.AccessRequest, secret=SECRET, dict=dictionary(), id=0)
+    pkt["User-Name"] = login
+    pkt["User-Password"] = pkt.PwCrypt(passcode)
+    pkt.add_message_authenticator()
+    return pkt.RequestPacket(), pkt.authenticator
+
+
+def _requests(people, step: int) -> list[bytes]:
+    """For each person: PIN + the code of now; then, for each, PIN + the next step's code (both in the window)."""
+    out = [_packet(login, PIN + codes.code(step))[0] for login, codes in people]
+    return out + [_packet(login, PIN + codes.code(step + 1))[0] for login, codes in people]
+
+
+def _load_simple(address, packets: list[bytes], *, sockets: int, rate: float | None,
+                 timeout: float) -> tuple[float, dict[int, int], list[float], int]:
+    """Send every packet, one in flight per socket (closed loop), or paced at ``rate``/s; returns (seconds,
+    reply codes counted, latencies, lost replies)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(sockets)]
+    sel = selectors.DefaultSelector()
+    for i, s in enumerate(socks):
+        s.setblocking(False)
+        s.connect(address)
+        sel.register(s, selectors.EVENT_READ, i)
+    queue = list(reversed(packets))
+    busy: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    latencies: list[float] = []
+    lost = 0
+    start = time.perf_counter()
+    sent = 0
+    while queue or busy:
+        now = time.perf_counter()
+        for i in range(sockets):
+            if not queue:
+                break
+            if i in busy:
+                continue
+            if rate is not None and sent >= (now - start) * rate:
+                break
+            socks[i].send(queue.pop())
+            busy[i] = time.perf_counter()
+            sent += 1
+        for key, _ in sel.select(0.001 if rate is not None else 0.05):
+            i = key.data
+            try:
+                data = key.fileobj.recv(4096)
+            except OSError:
+                continue
+            if i in busy:
+                latencies.append(time.perf_counter() - busy.pop(i))
+                counts[data[0]] = counts.get(data[0], 0) + 1
+        now = time.perf_counter()
+        for i, t in list(busy.items()):
+            if now - t > timeout:
+                busy.pop(i)
+                lost += 1
+    elapsed = time.perf_counter() - start
+    for s in socks:
+        s.close()
+    sel.close()
+    return elapsed, counts, latencies, lost
+
+
+def _floor(url: str, keys: Path, people, step: int) -> float:
+    from verifier import open_store
+
+    store = open_store(url, keys)
+    verifier = Verifier(store)
+    now = time.time()
+    start = time.perf_counter()
+    for login, codes in people:
+        if verifier.authenticate(login, PIN + codes.code(step), now).outcome is not Outcome.ACCEPT:
+            raise RuntimeError("the floor's passcode was not accepted")
+    elapsed = time.perf_counter() - start
+    store.close()
+    return len(people) / elapsed
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _figures(label: str, url: str, keys: Path, quick: bool) -> list[Figure]:
+    count = 300 if quick else 4000
+    floor_count = 200 if quick else 1500
+    paced = 300 if quick else 1500
+    people = _populate(url, keys, count + floor_count + paced)
+    load, floor_people, paced_people = people[:count], people[count:count + floor_count], people[count + floor_count:]
+    step = TokenCodes(b"x" * 20).step_of(time.time())
+    floor = _floor(url, keys, floor_people, step)
+    server = subprocess.Popen([JETON_RADIUS, "--db", url, "--keys", str(keys), "--listen", "127.0.0.1:0",
+                               "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        if not line.startswith("LISTEN "):
+            raise RuntimeError(f"jeton-radius did not start: {line!r}")
+        host, _, port = line.split()[1].rpartition(":")
+        address = (host, int(port))
+        step = TokenCodes(b"x" * 20).step_of(time.time())
+        packets = _requests(load, step)
+        elapsed, counts, _lat, lost = _load_simple(address, packets, sockets=64, rate=None, timeout=5.0)
+        accepts = counts.get(rp.AccessAccept, 0)
+        replays = _requests(load[: min(500, len(load))], step)  # the same passcodes, in new requests
+        _e, replay_counts, _l, replay_lost = _load_simple(address, replays, sockets=16, rate=None, timeout=5.0)
+        step = TokenCodes(b"x" * 20).step_of(time.time())
+        paced_packets = [_packet(login, PIN + codes.code(step))[0] for login, codes in paced_people]
+        _e, paced_counts, latencies, paced_lost = _load_simple(address, paced_packets, sockets=64, rate=500.0,
+                                                               timeout=5.0)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    note = (f"{len(packets)} requests, {accepts} accepted, {lost} lost; replays accepted: "
+            f"{replay_counts.get(rp.AccessAccept, 0)} of {len(replays)} ({replay_lost} lost)")
+    return [
+        Figure(f"Access-Accept/s, {label}, jeton-radius 2 workers + load client", accepts / elapsed, "accepts/s",
+               "floor: Verifier.authenticate in process, 1 process", floor, goal=">= 2000/s", note=note),
+        Figure(f"p99 latency at 500 requests/s, {label}", _percentile(latencies, 0.99) * 1000, "ms",
+               "p50 at 500 requests/s", _percentile(latencies, 0.50) * 1000, goal="< 20 ms",
+               note=f"{len(paced_packets)} requests, {paced_counts.get(rp.AccessAccept, 0)} accepted, "
+                    f"{paced_lost} lost"),
+    ]
+
+
+def run(quick: bool) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = _figures("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp) / "keys.json", quick)
+    base = os.environ.get("JETON_TEST_POSTGRES_URL")
+    if not base:
+        raise RuntimeError("JETON_TEST_POSTGRES_URL is not set: no PostgreSQL figure")
+    with throwaway_postgres_database(base) as url, tempfile.TemporaryDirectory() as tmp:
+        figures += _figures("PostgreSQL", url.render_as_string(hide_password=False), Path(tmp) / "keys.json", quick)
+    return figures
