@@ -8,7 +8,7 @@ import pytest
 from tests.radius.client import SECRET, decode, encode, request
 from tests.radius.conftest import audit_count
 from tests.verifier.helpers import assigned_token
-from verifier import Outcome, Verifier
+from verifier import Outcome, Result, Verifier
 from verifier.radius.clients import add_client, load_clients
 from verifier.radius.handler import RadiusHandler
 
@@ -168,3 +168,24 @@ def test_a_retransmitted_request_gets_the_cached_reply_and_is_not_verified_again
     assert handler.counts["duplicate"] == 1
     # the same code in a new request (new authenticator) is a replay
     assert send(handler, request("mdupont", "4821" + codes.code(step + 1))).kind == "Access-Reject"
+
+
+class _Refusing(Verifier):
+    """The verifier as it answers when its shared throttle refuses an attempt (issue 12's THROTTLED; LOCKED where
+    that outcome does not exist yet): records each call and the source it was given."""
+
+    def __init__(self, store) -> None:
+        super().__init__(store)
+        self.calls: list[tuple[str, str | None]] = []
+
+    def authenticate(self, login, passcode, now=None, *, source=None):
+        self.calls.append(("authenticate", source))
+        return Result(getattr(Outcome, "THROTTLED", Outcome.LOCKED))
+
+
+def test_a_throttled_attempt_is_the_same_access_reject_and_is_not_verified_again(store, clock):
+    refusing = _Refusing(store)
+    handler = RadiusHandler(refusing, load_clients(store), clock=clock)
+    reply = send(handler, request("mdupont", "4821123456", calling="203.0.113.9"))
+    assert (reply.kind, reply.message) == ("Access-Reject", "Identifiant ou passcode incorrect")
+    assert refusing.calls == [("authenticate", "radius:vpn-test@127.0.0.1 203.0.113.9")]

@@ -34,8 +34,6 @@ from verifier.verification import Outcome, Result, Verifier
 
 log = logging.getLogger("verifier.radius")
 _MAX_PACKET = 4096  # RFC 2865 §3
-#: outcomes that end in Access-Reject, all alike (THROTTLED exists once the verifier throttles: issue 12)
-_REFUSED = {Outcome.REJECT, Outcome.LOCKED} | ({Outcome.THROTTLED} if hasattr(Outcome, "THROTTLED") else set())
 #: drop reasons, as counted (and printed by ``jeton-radius`` when it stops)
 DROPS = ("unknown_client", "malformed", "unsupported_code", "no_message_authenticator", "bad_message_authenticator")
 
@@ -153,7 +151,9 @@ class RadiusHandler:
                                    result.ticket)
         if result.outcome is Outcome.NEXT_CODE_REQUIRED:
             return self._challenge(request, client, NEXT_CODE, login, messages.NEXT_CODE, result.ticket)
-        return self._reject(request)  # REJECT, LOCKED, THROTTLED (and anything new): never told apart
+        # REJECT, LOCKED and THROTTLED (the verifier's shared throttle: the attempt was not even verified), and any
+        # outcome added later: the same Access-Reject, never told apart
+        return self._reject(request)
 
     def _continue(self, request, client: RadiusClient, challenge: Challenge, answer: str,
                   source: str) -> rp.AuthPacket:
