@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from verifier.errors import ConfigurationError
 from verifier.radius.handler import RadiusHandler
 
 log = logging.getLogger("verifier.radius")
@@ -75,11 +76,10 @@ def _counts_line(handler: RadiusHandler) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(handler.counts.items())) or "no request"
 
 
-def _worker(sock: socket.socket, factory: HandlerFactory, ready_fd: int | None, stop: _Stop) -> None:
+def _serve(sock: socket.socket, factory: HandlerFactory, stop: _Stop, on_ready: Callable[[], None]) -> None:
+    """Build the handler (its own store), say it is ready, serve; at the end, print the counters and close."""
     handler = factory()
-    if ready_fd is not None:
-        os.write(ready_fd, b"1")
-        os.close(ready_fd)
+    on_ready()
     try:
         serve_socket(sock, handler, stop)
     finally:
@@ -96,13 +96,7 @@ def run(host: str, port: int, workers: int, factory: HandlerFactory, *, announce
     port = first.getsockname()[1]
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if workers == 1:
-        handler = factory()  # built before announcing: LISTEN means it answers
-        announce(shown)
-        try:
-            serve_socket(first, handler, stop)
-        finally:
-            print(f"STATS pid={os.getpid()} {_counts_line(handler)}", file=sys.stderr, flush=True)
-            handler.verifier.store.close()
+        _serve(first, factory, stop, lambda: announce(shown))  # LISTEN once the handler exists: it answers
         return
     sockets = [first] + [bind(host, port, reuse_port=True) for _ in range(workers - 1)]
     read_fd, write_fd = os.pipe()
@@ -116,7 +110,7 @@ def run(host: str, port: int, workers: int, factory: HandlerFactory, *, announce
                     other.close()
             code = 0
             try:
-                _worker(sock, factory, write_fd, stop)
+                _serve(sock, factory, stop, lambda: (os.write(write_fd, b"1"), os.close(write_fd)))
             except BaseException:
                 log.exception("jeton-radius: worker failed")
                 code = 1
@@ -158,4 +152,5 @@ def run(host: str, port: int, workers: int, factory: HandlerFactory, *, announce
         except ChildProcessError:
             pass
     if started != workers:
-        raise RuntimeError("a worker could not start")
+        raise ConfigurationError("a jeton-radius worker could not start (see the log above)",
+                                 french="un processus de jeton-radius n'a pas pu démarrer (voir le journal ci-dessus)")
