@@ -22,6 +22,7 @@ from verifier.radius import messages
 from verifier.radius.clients import ClientTable, RadiusClient
 from verifier.radius.dictionary import (
     CALLING_STATION_ID,
+    MESSAGE_AUTHENTICATOR,
     REPLY_MESSAGE,
     STATE,
     USER_NAME,
@@ -77,8 +78,10 @@ class RadiusHandler:
         if not request.message_authenticator:
             if request.code == rp.StatusServer or not client.legacy:
                 return self._drop("no_message_authenticator")
-        elif len(request[80]) != 1 or len(request[80][0]) != 16 or not request.verify_message_authenticator():
-            return self._drop("bad_message_authenticator")
+        else:
+            values = request[MESSAGE_AUTHENTICATOR]
+            if len(values) != 1 or len(values[0]) != 16 or not request.verify_message_authenticator():
+                return self._drop("bad_message_authenticator")
         now = self.clock()
         key = self.duplicates.key(address, data)
         cached = self.duplicates.get(key, data, now)
