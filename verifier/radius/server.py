@@ -10,9 +10,9 @@ SIGTERM or SIGINT stops them all. Each process logs its counters when it stops.
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
-import select
 import signal
 import socket
 import sys
@@ -47,13 +47,11 @@ class _Stop:
 
 def serve_socket(sock: socket.socket, handler: RadiusHandler, stop: _Stop) -> None:
     """Answer packets until ``stop`` is requested. Nothing a packet holds can end this loop."""
+    sock.settimeout(0.5)  # how soon a stop request is seen when no packet comes
     while not stop.requested:
         try:
-            ready, _, _ = select.select([sock], [], [], 0.5)
-            if not ready:
-                continue
             data, address = sock.recvfrom(65535)
-        except InterruptedError:
+        except (TimeoutError, InterruptedError):
             continue
         except OSError as exc:
             if exc.errno == errno.EINTR:
@@ -79,6 +77,7 @@ def _counts_line(handler: RadiusHandler) -> str:
 def _serve(sock: socket.socket, factory: HandlerFactory, stop: _Stop, on_ready: Callable[[], None]) -> None:
     """Build the handler (its own store), say it is ready, serve; at the end, print the counters and close."""
     handler = factory()
+    gc.freeze()  # what start-up built (store, engine, caches) lives as long as the process: out of the GC's scans
     on_ready()
     try:
         serve_socket(sock, handler, stop)
