@@ -67,3 +67,10 @@ def exchange(address: tuple[str, int], pkt: rp.AuthPacket, *, timeout: float = 5
         except TimeoutError:
             return None
     return decode(pkt, answer)
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    """A UDP port that nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

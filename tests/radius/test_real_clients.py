@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import time
 
-from tests.radius.client import SECRET
+from tests.radius.client import SECRET, free_udp_port
 from tests.radius.conftest import start_server
 from tests.radius.debian import freeradius_proxy, pam_service, pamtester, radclient, radtest, require_tools
-from tests.support import free_port
 from tests.verifier.helpers import assigned_token
 from verifier import Verifier
 from verifier.radius.clients import add_client, remove_client
@@ -105,7 +104,7 @@ def test_pam_login_answers_the_challenge_prompts(store, db_url, keys_file, tmp_p
 def test_freeradius_proxies_to_jeton_radius(store, server, tmp_path, planted):
     """The "existing RADIUS server" set-up: gateways keep talking to FreeRADIUS, which proxies to jeton-radius."""
     front = "front-secret-of-freeradius-42"
-    port = free_port()
+    port = free_udp_port()
     codes = assigned_token(store, "FR-0001", "mdupont", planted=planted)
     with freeradius_proxy(tmp_path, port, server.address, SECRET_TEXT, front):
         step = codes.step_of(time.time())

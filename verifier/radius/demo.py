@@ -20,7 +20,7 @@ DEMO = Path("var") / "demo"
 LISTEN = "127.0.0.1:18120"
 
 
-def main(directory: Path = DEMO) -> int:
+def main(directory: Path = DEMO, listen: str = LISTEN) -> int:
     db, keys = directory / "demo.db", directory / "keys.json"
     if not db.exists() or not keys.exists():
         print("jeton-radius : erreur : pas de démo dans var/demo/ : lancez d'abord `make demo` (puis Ctrl-C ou un "
@@ -39,14 +39,14 @@ def main(directory: Path = DEMO) -> int:
     except VerifierError as exc:
         print(f"jeton-radius : erreur : {exc.french or exc}", file=sys.stderr)
         return 1
-    print(f"Serveur RADIUS de la démo sur {LISTEN} (client demo-local = 127.0.0.1, secret dans {secret_file}).\n"
-          f"Essai : radtest jdupont PIN+CODE 127.0.0.1:18120 0 \"$(cat {secret_file})\"\n"
+    print(f"Serveur RADIUS de la démo sur {listen} (client demo-local = 127.0.0.1, secret dans {secret_file}).\n"
+          f"Essai : radtest jdupont PIN+CODE {listen} 0 \"$(cat {secret_file})\"\n"
           "Première connexion : le code seul, puis suivez les messages (docs/radius.md). Ctrl-C pour arrêter.",
           flush=True)
     from verifier.radius.cli import main as radius_main
 
-    return radius_main(["--db", url, "--keys", str(keys), "--listen", LISTEN])
+    return radius_main(["--db", url, "--keys", str(keys), "--listen", listen])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(listen=sys.argv[1] if len(sys.argv) > 1 else LISTEN))  # an optional HOST:PORT
