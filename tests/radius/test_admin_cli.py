@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import subprocess
 
 import pytest
 import sqlalchemy as sa
 
 from tests.radius.conftest import JETON_RADIUS
-from verifier import db, open_store
+from verifier import db, init_store, open_store
 from verifier.cli import main
 from verifier.radius.clients import load_clients
 from verifier.schema import audit, radius_clients
@@ -117,3 +118,17 @@ def test_jeton_radius_refuses_to_start_in_one_french_line(db_url, keys_file, tmp
     assert "Traceback" not in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
     bad = subprocess.run([JETON_RADIUS, "--listen", "nulle-part"], capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "adresse d'écoute invalide" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_jeton_radius_on_a_port_already_taken_is_one_french_line(db_url, keys_file):
+    store, _created, _revs = init_store(db_url, keys_file)
+    store.close()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        done = subprocess.run([JETON_RADIUS, "--db", db_url, "--keys", str(keys_file), "--listen",
+                               f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"jeton-radius : erreur : impossible d'écouter sur 127.0.0.1:{port}")
+    assert "Traceback" not in done.stderr
