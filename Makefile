@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
 QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
 
-.PHONY: demo test lint bench browser interop-tools privacyidea venv clean schematic battery
+.PHONY: demo radius-demo test lint bench browser interop-tools privacyidea radius-tools venv clean schematic battery
 
 # The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once.
 $(STAMP): pyproject.toml
@@ -47,14 +47,30 @@ $(PI_VENV)/.installed-stamp:
 	$(PI_VENV)/bin/python -m pip install -q 'privacyidea==3.14' 2>&1 | $(QUIET)
 	touch $@
 
+# Real RADIUS clients for tests/radius (radclient, pam_radius_auth + pamtester, FreeRADIUS as a proxy). Debian
+# enables and starts freeradius on install: it is stopped and disabled at once, tests run their own instances.
+RADIUS_DEBS := freeradius freeradius-utils libpam-radius-auth pamtester
+radius-tools:
+	@missing=$$(for p in $(RADIUS_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	[ -z "$$missing" ] || { \
+	  echo "Installing" $$missing "for the RADIUS tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null && \
+	  { $$SUDO systemctl disable --now freeradius >/dev/null 2>&1 || $$SUDO service freeradius stop >/dev/null 2>&1 || true; }; }
+
 # The whole product on var/demo/ (SQLite) with simulated tokens; DEMO_ARGS=--fresh starts over.
 demo: $(STAMP)
 	$(BIN)/jeton-web demo $(DEMO_ARGS)
 
+# jeton-radius on 127.0.0.1:18120 over the demo's database (run `make demo` first): see docs/radius.md.
+radius-demo: $(STAMP)
+	$(BIN)/python -m verifier.radius.demo
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) browser interop-tools lint
+test: $(STAMP) browser interop-tools radius-tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -349,6 +349,7 @@ def _say_what_to_do(out: TextIO, url: str, tokens: list[DemoToken], resumed: boo
     if not tty:
         w("(Les codes des clés sont dessinés ici quand la sortie est un terminal ; "
           "un script les lit par CODE sur chaque PORT.)\n")
+    w("Les mêmes clés ouvrent aussi un VPN ou SSH par RADIUS : `make radius-demo` dans un autre terminal.\n")
     w(f"\nDémo prête en {seconds:.1f} s. Ctrl-C pour tout arrêter.\n".replace(".", ",", 1))
     if tty:
         w("\nÉcrans des clés (simulées : elles se rallument seules ; les points s'éteignent "

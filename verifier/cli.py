@@ -32,6 +32,7 @@ from verifier.errors import (
     VerifierError,
 )
 from verifier.interchange import read_token_file
+from verifier.radius.admin_cli import radius_clients
 from verifier.store import Store, check_login, init_store, open_store
 
 EXPECTED_ERRORS = (VerifierError, sa.exc.SQLAlchemyError, OSError)
@@ -391,6 +392,9 @@ def rotate_key(ctx: click.Context, keep_old: bool, force: bool) -> None:
                     "recevoir le nouveau trousseau)")
     new_id = _store(ctx).rotate_key(actor=_actor(), keep_old=keep_old)
     click.echo(f"Nouvelle clé principale {new_id} : secrets re-chiffrés. Copiez le trousseau sur les autres serveurs.")
+
+
+cli.add_command(radius_clients)  # jeton-admin radius-clients add/list/remove (verifier/radius/admin_cli.py)
 
 
 def main(argv: list[str] | None = None) -> int:

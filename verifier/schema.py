@@ -116,3 +116,17 @@ throttle = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("last_at", sa.Float, nullable=False, index=True),
 )
+
+#: RADIUS clients (DESIGN.md §4.1): gateways allowed to send Access-Requests, each with its own shared secret,
+#: sealed under the key ring like a token secret (see ``verifier.radius.clients``)
+radius_clients = sa.Table(
+    "radius_clients",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("network", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("secret_ct", sa.LargeBinary, nullable=False),
+    sa.Column("legacy", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Float, nullable=False),
+)

@@ -34,7 +34,7 @@ from verifier.errors import (
     UserNotFound,
 )
 from verifier.keyring import KeyRing, create_keyring, load_keyring
-from verifier.schema import ALGORITHMS, KINDS, ROLES, tickets, tokens, users
+from verifier.schema import ALGORITHMS, KINDS, ROLES, radius_clients, tickets, tokens, users
 from verifier.sessions import end_user_sessions
 from verifier.settings import Settings, settings_from_env
 
@@ -573,13 +573,16 @@ class Store:
                                            french="une clé a changé pendant la rotation : rien n'a été "
                                                   "re-chiffré, relancez la commande")
                 count += 1
+            from verifier.radius.clients import reseal_clients  # the RADIUS gateways' shared secrets too
+            gateways = reseal_clients(conn, self.ring, new_ring)
             audit_log.write(conn, action="keys.rotate", outcome="ok", actor=actor,
-                            detail=f"new primary {new_ring.primary}; {count} tokens re-encrypted; "
-                                   f"new web key {new_ring.web_primary}", now=now)
+                            detail=f"new primary {new_ring.primary}; {count} tokens, {gateways} RADIUS clients "
+                                   f"re-encrypted; new web key {new_ring.web_primary}", now=now)
         self.ring = new_ring
         if not keep_old:  # drop only the keys no row uses any more (another process may have written meanwhile)
             with self.engine.connect() as conn:
                 used = set(conn.execute(sa.select(tokens.c.key_id).distinct()).scalars())
+                used |= set(conn.execute(sa.select(radius_clients.c.key_id).distinct()).scalars())
             self.ring = new_ring.without(set(new_ring.keys) - used - {new_ring.primary})
             self.ring.save(new_ring.path)
         return new_ring.primary
