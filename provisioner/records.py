@@ -31,6 +31,8 @@ class Record:
     kind: str = "hardware"
     login: str | None = None
     drift: int = 0
+    provisioned_at: float | None = None  # Unix time the token was marked ready
+    clock_offset: float | None = None  # token clock minus host clock then, in seconds (for the drift in check)
 
 
 class TokenRecords(Protocol):
@@ -146,7 +148,8 @@ class StoreRecords:
 
     @staticmethod
     def _record(info) -> Record:
-        return Record(info.serial, info.state, info.algo, info.digits, info.period, info.kind, info.login, info.drift)
+        return Record(info.serial, info.state, info.algo, info.digits, info.period, info.kind, info.login, info.drift,
+                      info.provisioned_at, info.clock_offset)
 
     @_store_errors
     def find(self, serial: str | None) -> Record | None:
