@@ -112,6 +112,8 @@ class SimulatedToken(UsbSide):
         if self._proc is not None:
             raise SimulatorError("already started")
         exe = self.micropython or find_micropython()
+        if not os.access(exe, os.X_OK):  # started through /bin/sh (sim_usb): its exec error would come too late
+            raise SimulatorError(f"the simulated token did not start: no interpreter at {exe}")
         self.micropython = exe
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.started_at = time.monotonic()
