@@ -60,7 +60,7 @@ class TokenRecords(Protocol):
         """Record a new token as pending (secret encrypted); a None serial takes the next of the default scheme.
         ``model`` and ``firmware`` are HELLO's (``pico`` for the reference token, ``host`` for the simulator)."""
 
-    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: int) -> None:
+    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: float) -> None:
         """pending -> ready, with the provisioning time, operator, firmware and measured clock offset."""
 
     def mark_failed(self, serial: str, reason: str) -> None:
@@ -193,7 +193,7 @@ class StoreRecords:
         return max(numbers, default=0) + 1
 
     @_store_errors
-    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: int) -> None:
+    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: float) -> None:
         self.store.mark_ready(serial, clock_offset=float(clock_offset), operator=operator)
 
     @_store_errors
