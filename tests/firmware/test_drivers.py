@@ -104,7 +104,7 @@ QUARTER_US = 3  # tm1637._QUARTER_US; the datasheet's minimum clock pulse width 
 @pytest.mark.micropython
 def test_tm1637_data_changes_only_while_the_clock_is_low_with_waits_either_side(traffic):
     for rec in traffic[:5]:
-        clk, dio, inside, bits, chip_moment = 1, 1, False, 0, False
+        clk, inside, bits, chip_moment = 1, False, 0, False
         since_clk = since_dio = 99  # microseconds waited since the last CLK edge / DIO change
         high_for = 0
         for item in rec["timeline"]:
@@ -131,7 +131,7 @@ def test_tm1637_data_changes_only_while_the_clock_is_low_with_waits_either_side(
                 else:
                     chip = chip_moment and since_clk == 0
                     assert chip or since_clk >= QUARTER_US, "data held a quarter period after CLK falls"
-                dio, since_dio = value, 0
+                since_dio = 0
         assert not inside
 
 
