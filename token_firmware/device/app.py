@@ -129,7 +129,7 @@ class App:
                 b.write(reply)
                 b.feed()
                 self.shown = None  # a request (TIME, SEED, WIPE ...) may change what is shown: look again
-            if self.store.owes_scrub():  # after WIPE, once its reply is out: erase the old blocks
+            if self.store.owed:  # after WIPE, once its reply is out: erase the old blocks
                 self.store.scrub(b.feed)
         if b.pressed():
             self.press()

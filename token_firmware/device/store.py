@@ -42,6 +42,7 @@ class Store:
         self.path = _join(root, NAME)
         self.tmp = _join(root, TMP)
         self.scrubs = scrub  # the board's file system keeps old blocks (littlefs): erase them after WIPE
+        self.owed = False  # a WIPE's scrub is still to run (owes_scrub() reads it from the flash at boot)
         self._clear()
 
     def _clear(self):
@@ -101,17 +102,20 @@ class Store:
         ok = ok and self.save("blank", "", b"", "sha1", 6, 30)
         if ok:
             self._clear()
+            self.owed = self.scrubs
         else:
             self.load()  # the write failed: the flash still holds the old state; never run on a half-cleared one
         return ok
 
     def owes_scrub(self):
+        """At boot: does the flash say a WIPE's scrub was cut short?"""
         if not self.scrubs:
             return False
         try:
             self.fs.open(_join(self.root, OWED), "rb").close()
         except OSError:
             return False
+        self.owed = True
         return True
 
     def scrub(self, feed=None):
@@ -142,6 +146,7 @@ class Store:
             self.fs.remove(_join(self.root, OWED))
         except OSError:
             return False
+        self.owed = False
         return True
 
 
