@@ -391,3 +391,6 @@ def _end(proc: subprocess.Popen) -> None:
 
 # The command line lives in sim_cli; these names stay importable from here (jeton-sim = token_firmware.sim:main).
 from token_firmware.sim_cli import main, render  # noqa: E402, F401
+
+if __name__ == "__main__":
+    sys.exit(main())
