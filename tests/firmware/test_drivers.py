@@ -181,7 +181,7 @@ def test_ds3231_reads_a_12_hour_clock_as_24_hour_time(traffic):
 def test_pico_board_file_pins_are_a_plain_literal():
     assert board_setting("PINS") == {
         "tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "vbus_sense": 24,
-        "led": 25,
+        "led": 25, "vsys_sense": 29,
     }  # fmt: skip
     order = board_setting("DIGIT_ORDER")
     assert sorted(order) == list(range(6))

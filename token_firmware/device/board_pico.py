@@ -22,7 +22,7 @@ from machine import I2C, Pin
 MODEL = "pico"
 PRESS_AT_BOOT = True  # the press that powered the board through the soft latch is the first press
 PINS = {"tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "vbus_sense": 24,
-        "led": 25}
+        "led": 25, "vsys_sense": 29}
 I2C_BUS = 0
 I2C_FREQ = 400000
 # Position on the module's shift register of each displayed digit, left to right (common 6-digit modules).
@@ -33,8 +33,7 @@ BRIGHTNESS = 0
 LED_WHILE_HELD = False  # the on-board LED costs about 2 mA; True lights it while the power is held (bring-up)
 DEBOUNCE_MS = 30
 WATCHDOG_MS = 8000  # the RP2040's longest is 8.3 s; the loop feeds it at least every 250 ms
-VSYS_ADC = 3  # GP29 = ADC3 reads VSYS through the Pico's 3:1 divider (Pico datasheet)
-VSYS_DIVIDER = 3
+VSYS_DIVIDER = 3  # GP29 (ADC3) reads VSYS through the Pico's 3:1 divider (Pico datasheet)
 # Below this VSYS a press shows bAtt before the code: 2 x AA through the Schottky diode (0.3 V) at 2.2 V are
 # about 1.25 V a cell, the knee of an alkaline cell's discharge (hardware/battery.py).
 BATTERY_LOW = 2.2
@@ -83,7 +82,7 @@ class Board:
         self.vbus = Pin(PINS["vbus_sense"], Pin.IN)  # high while USB powers the board (Pico datasheet: GP24)
         self.button = Pin(PINS["button"], Pin.IN, Pin.PULL_UP)
         self.display = _display()
-        self._vsys = machine.ADC(VSYS_ADC)
+        self._vsys = machine.ADC(Pin(PINS["vsys_sense"]))
         self._wdt = None
         i2c = I2C(I2C_BUS, sda=Pin(PINS["i2c_sda"]), scl=Pin(PINS["i2c_scl"]), freq=I2C_FREQ)
         self.clock = RtcClock(ds3231.DS3231(i2c))

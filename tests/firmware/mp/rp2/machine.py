@@ -2,7 +2,7 @@
 
 Pins record every level written (``WIRE``: (gpio, level)); GP2/GP3 are a TM1637 module's CLK and DIO
 (tm1637_chip.Chip: ``WIRE`` gets their line levels, and the chip acknowledges each byte unless
-``CHIP.present`` is False); the I2C bus holds a DS3231's registers; ADC3 reads ``VSYS`` volts through the
+``CHIP.present`` is False); the I2C bus holds a DS3231's registers; ADC3 (GP29) reads ``VSYS`` volts through the
 Pico's 3:1 divider; the watchdog records its timeout and feeds. MicroPython lets this file extend the
 built-in ``machine`` module because it comes first on the path.
 """
@@ -51,11 +51,11 @@ class Pin:
 
 
 class ADC:
-    def __init__(self, channel):
-        self.channel = channel
+    def __init__(self, source):
+        self.gpio = source.gpio  # machine.ADC(Pin(29)): ADC3, VSYS through the Pico's 3:1 divider
 
     def read_u16(self):
-        assert self.channel == 3
+        assert self.gpio == 29
         return min(65535, int(VSYS[0] / 3 / 3.3 * 65535))
 
 
