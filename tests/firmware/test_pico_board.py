@@ -144,3 +144,19 @@ def test_a_locked_token_runs_under_the_watchdog_and_each_pass_feeds_it(micropyth
 def test_a_blank_token_starts_no_watchdog_so_mpremote_can_work(micropython, tmp_path):
     _, rec = boot_pico(micropython, tmp_path, b"")
     assert rec["wdt"] == []
+
+
+def test_looking_at_the_serial_line_allocates_nothing(micropython, tmp_path):
+    env = dict(os.environ, MICROPYPATH=f"{MP_DIR / 'rp2'}:{DEVICE_PATH[0]}:{MP_DIR}:.frozen")
+    proc = subprocess.Popen(  # the serial line stays open and quiet, as a host that sends nothing
+        [micropython.executable, "-X", "heapsize=512k", str(MP_DIR / "pico_runner.py"), "--alloc"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        err = proc.stderr.read()  # the runner writes its record there, then exits
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert json.loads(err)["pauses"] == [0]  # select.ipoll: no list per poll, so no garbage in every pass

@@ -108,13 +108,13 @@ class Board:
         if ms <= 0:
             return
         if self.vbus.value():
-            for _ in self._ipoll(min(ms, 20), 1):
+            for _ in self._ipoll(min(ms, 20)):
                 break
         else:
             machine.lightsleep(ms)
 
     def _ready(self):
-        for _ in self._ipoll(0, 1):
+        for _ in self._ipoll(0):
             return True
         return False
 

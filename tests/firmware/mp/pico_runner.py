@@ -42,6 +42,20 @@ if "--fault" in sys.argv:
     except SystemExit:
         pass
     first = list(machine.WIRE[:1])
+elif "--alloc" in sys.argv:  # what 1000 looks at the serial line allocate (stdin is empty)
+    import gc
+
+    board = board_pico.make()
+    first = []
+    board.read()
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    for _ in range(1000):
+        board.read()
+        board.sleep(1)
+    pauses = [gc.mem_alloc() - before]
+    gc.enable()
 else:
     board = board_pico.make()
     first = list(machine.WIRE[:1])
