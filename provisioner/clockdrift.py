@@ -52,7 +52,7 @@ def measure_offset(session: TokenSession, *, now: Callable[[], float] = time.tim
     before = now()
     last_time = session.hello().time
     last_before = before
-    deadline = before + EDGE_TIMEOUT
+    deadline = time.monotonic() + EDGE_TIMEOUT  # real time, whatever clock ``now`` reads
     while True:
         before = now()
         reading = session.hello().time
@@ -62,7 +62,7 @@ def measure_offset(session: TokenSession, *, now: Callable[[], float] = time.tim
             # previous one and the end of this one, and the clock read ``reading`` exactly then
             return Offset(reading - (last_before + after) / 2, (after - last_before) / 2)
         last_time, last_before = reading, before
-        if after > deadline:
+        if time.monotonic() > deadline:
             raise ClockError("l'horloge de la clé ne bat pas : elle est arrêtée")
 
 

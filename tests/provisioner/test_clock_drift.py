@@ -93,3 +93,11 @@ def test_burnin_lists_the_tokens_whose_clock_drifts(tmp_path):
     assert clone["rejected"] and -70000 < clone["ppm"] < -30000
     assert f"{ports[1]} : " in run.stderr and "À ÉCARTER : horloge qui dérive de -" in run.stderr
     assert "1 bonne(s), 1 à écarter (seuil : ±5 ppm)." in run.stderr
+
+
+def test_a_stopped_clock_is_one_clear_error_not_a_hang():
+    from provisioner.errors import ClockError
+
+    stopped = SimpleNamespace(hello=lambda: SimpleNamespace(time=1767225600))
+    with pytest.raises(ClockError, match="l'horloge de la clé ne bat pas"):
+        measure_offset(stopped, now=lambda: 1767225600.0)
