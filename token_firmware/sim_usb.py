@@ -27,7 +27,10 @@ def reset():
 # A board's firmware compiles main.py with Ctrl-C off and turns it on just before running it
 # (MicroPython's shared/runtime/pyexec.c); the unix port turns it on before compiling. This boot stub does
 # what the board does, and says on the display descriptor when main.py starts (the relay delivers no
-# interrupt before: the stub's own compilation is not a window a board has).
+# interrupt before: the stub's own compilation is not a window a board has). pyexec enters main.py's code
+# straight from C, so a Ctrl-C that lands between the two is raised in main.py, under its guard; here it can
+# surface in the stub's own frame (a traceback without main.py in it): the stub then does what the guard
+# does (a reset unless the store says blank), and lets it through to the REPL on a blank token.
 _BOOT_STUB = """\
 import micropython
 import os
@@ -41,7 +44,21 @@ _signal = open(int(_fd), "wb") if _fd else None  # kept open while main.py runs
 if _signal is not None:
     _signal.write(b"EXEC\\n")
 micropython.kbd_intr(3)
-exec(_code, {"__name__": "__main__"})
+try:
+    exec(_code, {"__name__": "__main__"})
+except KeyboardInterrupt as _exc:
+    micropython.kbd_intr(-1)
+    import io
+
+    _where = io.StringIO()
+    sys.print_exception(_exc, _where)
+    if '"main.py"' not in _where.getvalue():
+        import boot_token
+        import machine
+
+        if not boot_token.blank():
+            machine.reset()
+    raise
 """
 
 
