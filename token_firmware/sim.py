@@ -91,6 +91,8 @@ class SimulatedToken(UsbSide):
         self._control_path: Path | None = None
         self._power_cycle = False
         self._executing = False  # main.py has started (the boot stub said EXEC), or a REPL runs
+        self._repl = False
+        self._interrupt_pending = False  # a SIGINT was sent in this period of Ctrl-C on (main.py only)
         self._holds = 0  # HOLD lines seen: one per press the firmware took
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -301,6 +303,8 @@ class SimulatedToken(UsbSide):
                     return
                 proc = self._proc
                 self._executing = repl  # a REPL takes Ctrl-C whenever it catches SIGINT; main.py once it runs
+                self._repl = repl
+                self._interrupt_pending = False
                 if not repl:
                     self.boots += 1
             first.set()
@@ -363,6 +367,9 @@ class SimulatedToken(UsbSide):
                 self._dots = 0
             elif line == "EXEC":
                 self._executing = True
+                self._interrupt_pending = False
+            elif line == "KBD 1":
+                self._interrupt_pending = False
             elif line == "HOLD":
                 self._held = True
                 self._holds += 1
