@@ -81,17 +81,19 @@ class UsbSide:
             if 3 in chunk:
                 with self._lock:
                     running = self._proc is not None and self._proc.poll() is None and self._executing
-                    pid = self._proc.pid if running and not self._interrupt_pending else None
+                    pid = self._proc.pid if running else None
+                    pending = self._interrupt_pending
                 if pid is not None and _catches_sigint(pid):
                     # MicroPython keeps one pending interrupt: more 0x03 before it is raised add nothing. The
                     # firmware never goes on with Ctrl-C on after one, so one per period of Ctrl-C on is enough
                     # (a new one when the firmware turns it on again, KBD 1, or a new main.py starts).
-                    with self._lock:
-                        self._interrupt_pending = not self._repl
-                    try:
-                        os.kill(pid, signal.SIGINT)
-                    except ProcessLookupError:
-                        pass
+                    if not pending:
+                        with self._lock:
+                            self._interrupt_pending = not self._repl
+                        try:
+                            os.kill(pid, signal.SIGINT)
+                        except ProcessLookupError:
+                            pass
                     chunk = chunk.replace(b"\x03", b"")
             try:
                 if chunk:
