@@ -3,6 +3,8 @@
 Figures (each beside a baseline measured in the same run):
 - time to compute one code under MicroPython (goal < 5 ms on this machine; an RP2040 is slower, see
   docs/firmware.md), against the two bare SHA-1 computations any HMAC-SHA1 needs;
+- boot to the first code on the display (the press that powers the board: main.py with Ctrl-C off first, the
+  board, the store, the app, the code), against the interpreter's own start-up;
 - simulator start to its first HELLO answer (goal < 1 s), against the interpreter's own start-up; and the same
   from the ``jeton-sim`` command (its Python process, the ``PORT`` line, then HELLO), against Python's start-up;
 - round trip per protocol command over the pty, against an echo through the same pty and interpreter;
@@ -266,6 +268,11 @@ def run(quick: bool) -> list[Figure]:
         wakeups = sum(w for _, w in presses) / len(presses)
         shortest, longest = min(ms for ms, _ in presses) / 1000, max(ms for ms, _ in presses) / 1000
         boot = median([_boot_to_first_code(root / "seeded") for _ in range(repeat)])
+        figures.append(
+            Figure("Boot to first code (power-up press, simulator)", boot, "s", "MicroPython start-up (run `pass`)",
+                   startup, note="interpreter start, main.py (kbd_intr(-1) first), board, store, app, first code "
+                   "on the display; an RP2040 at 125 MHz is slower (docs/firmware.md)")
+        )  # fmt: skip
         note = (f"mean display over {len(presses)} presses spread over a 30 s step ({shortest:.2f} to {longest:.2f} s)"
                 f" + measured power-up to first code (simulator: interpreter start included, {boot:.3f} s)")
         if not quick:

@@ -176,7 +176,7 @@ def start_simulators(stack: contextlib.ExitStack, tokens_dir: Path) -> dict[str,
     tokens_dir.mkdir(parents=True, exist_ok=True)
 
     def start(user: DemoUser):
-        sim = cls(tokens_dir / user.login)
+        sim = cls(tokens_dir / user.login, always_on=True)  # a locked token answers CODE only while it shows it
         sim.__enter__()
         return sim
 

@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from provisioner.errors import TokenStateError
+from provisioner.clockdrift import SEED_OFFSET_ERROR, Offset, drift_ppm, measure_offset, too_fast_or_slow
+from provisioner.errors import DeviceError, TokenStateError
 from provisioner.records import TokenRecords
 from provisioner.seeding import code_matches, prove_matches
 from provisioner.session import TokenSession
@@ -32,7 +33,10 @@ class CheckReport:
     record_state: str | None = None
     login: str | None = None
     holds_secret: bool | None = None
-    code_ok: bool | None = None
+    code_ok: bool | None = None  # None: not compared (a locked token shows its code only after a press)
+    drift_ppm: float | None = None  # the clock's drift since provisioning, and how far that figure is known
+    drift_uncertainty_ppm: float | None = None
+    days_since_provisioning: float | None = None
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -67,9 +71,15 @@ def check_token(session: TokenSession, records: TokenRecords, *, now: Callable[[
     if not hello.clock_ok:
         report.reasons.append("horloge perdue : effacer et reprovisionner")
     elif report.holds_secret:
-        report.code_ok = code_matches(session, secret, record.algo, record.digits, record.period, now())
-        if not report.code_ok:
+        try:
+            report.code_ok = code_matches(session, secret, record.algo, record.digits, record.period, now())
+        except DeviceError as exc:
+            if exc.code != "presence":
+                raise
+            report.code_ok = None  # nobody pressed the button: PROVE has shown the secret, the clock is below
+        if report.code_ok is False:
             report.reasons.append("code affiché différent du code attendu")
+        _measure_drift(session, record, report, now)
     if hello.clock_ok and abs(report.clock_offset) > MAX_REISSUE_OFFSET:
         report.reasons.append(f"horloge décalée de {report.clock_offset:+d} s : effacer et reprovisionner")
     if hello.state != "locked":
@@ -78,6 +88,24 @@ def check_token(session: TokenSession, records: TokenRecords, *, now: Callable[[
         hint = " (jeton-admin unassign d'abord)" if record.login else ""
         report.reasons.append(f"fiche dans l'état {record.state}{hint}")
     return report
+
+
+def _measure_drift(session: TokenSession, record, report: CheckReport, now: Callable[[], float]) -> None:
+    """The drift since provisioning, from the offset recorded then and the one measured now."""
+    if record.provisioned_at is None or record.clock_offset is None:
+        return  # imported, or provisioned before offsets were recorded
+    later = measure_offset(session, now=now)
+    at = now()
+    if at - record.provisioned_at <= 0:
+        return
+    then = Offset(record.clock_offset, SEED_OFFSET_ERROR)
+    report.drift_ppm, report.drift_uncertainty_ppm = drift_ppm(then, record.provisioned_at, later, at)
+    report.days_since_provisioning = (at - record.provisioned_at) / 86400
+    if too_fast_or_slow(report.drift_ppm, report.drift_uncertainty_ppm):
+        report.reasons.append(
+            f"horloge qui dérive de {report.drift_ppm:+.1f} ppm depuis le provisionnement (un DS3231 authentique : "
+            "±2 ppm) : module d'horloge à remplacer"
+        )
 
 
 @dataclass(frozen=True)

@@ -277,9 +277,42 @@ def check(port, as_json, db_url, keys_file):
         holder = f", utilisateur {report.login}" if report.login else ""
         proved = "oui" if report.holds_secret else "NON"
         say(f"  fiche : {clikit.state_fr(report.record_state)}{holder} ; secret prouvé : {proved}")
+    if report.holds_secret and report.clock_ok and report.code_ok is None:
+        say("  code : non comparé (appuyez sur le bouton de la clé pendant check pour le comparer)")
+    if report.drift_ppm is not None:
+        say(f"  dérive de l'horloge : {report.drift_ppm:+.1f} ppm (±{report.drift_uncertainty_ppm:.1f}) "
+            f"en {report.days_since_provisioning:.1f} jour(s) depuis le provisionnement")
     say("  Réattribuable." if report.reissuable else "  Non réattribuable : " + " ; ".join(report.reasons))
     emit({**asdict(report), "reissuable": report.reissuable}, as_json)
     if not report.reissuable:
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("ports", nargs=-1, required=True)
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=24.0, show_default=True,
+              help="Durée du rodage.")
+@click.option("--json", "as_json", is_flag=True, help="Résultats en JSON sur stdout.")
+def burnin(ports, hours, as_json):
+    """Roder un lot de clés : mesurer la dérive de leur horloge et lister celles à écarter (DS3231 contrefaits)."""
+    from provisioner.clockdrift import MAX_DRIFT_PPM
+    from provisioner.clockdrift import burnin as run_burnin
+
+    say(f"Rodage de {len(ports)} clé(s) pendant {hours:g} h : laissez-les branchées.")
+
+    def waiting(left: float) -> None:
+        say(f"  encore {left / 3600:.2f} h")
+
+    results = run_burnin(list(ports), hours * 3600, on_wait=waiting)
+    for r in results:
+        who = f"{r.serial or '(vierge)'} sur {r.port}"
+        drift = f"{r.ppm:+.1f} ppm (±{r.uncertainty:.1f})" if r.ppm is not None else "dérive inconnue"
+        say(f"  {who} : {drift} : " + (f"À ÉCARTER : {r.reason}" if r.rejected else "bonne"))
+    rejected = [r for r in results if r.rejected]
+    say(f"{len(results) - len(rejected)} bonne(s), {len(rejected)} à écarter (seuil : ±{MAX_DRIFT_PPM:g} ppm).")
+    emit([{**asdict(r), "rejected": r.rejected} for r in results], as_json,
+         "\n".join(r.port for r in rejected) or None)
+    if rejected:
         sys.exit(EXIT_ERROR)
 
 

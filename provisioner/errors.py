@@ -64,6 +64,7 @@ class DeviceError(ProvisionerError):
         "clock": "horloge de la clé perdue",
         "toolong": "trame trop longue",
         "storage": "mémoire de la clé corrompue",
+        "presence": "appuyez sur le bouton de la clé : une clé verrouillée ne donne son code que s'il est affiché",
     }
 
     def __init__(self, verb: str, code: str, words: tuple[str, ...] = ()) -> None:

@@ -31,6 +31,8 @@ class Record:
     kind: str = "hardware"
     login: str | None = None
     drift: int = 0
+    provisioned_at: float | None = None  # Unix time the token was marked ready
+    clock_offset: float | None = None  # token clock minus host clock then, in seconds (for the drift in check)
 
 
 class TokenRecords(Protocol):
@@ -58,7 +60,7 @@ class TokenRecords(Protocol):
         """Record a new token as pending (secret encrypted); a None serial takes the next of the default scheme.
         ``model`` and ``firmware`` are HELLO's (``pico`` for the reference token, ``host`` for the simulator)."""
 
-    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: int) -> None:
+    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: float) -> None:
         """pending -> ready, with the provisioning time, operator, firmware and measured clock offset."""
 
     def mark_failed(self, serial: str, reason: str) -> None:
@@ -146,7 +148,8 @@ class StoreRecords:
 
     @staticmethod
     def _record(info) -> Record:
-        return Record(info.serial, info.state, info.algo, info.digits, info.period, info.kind, info.login, info.drift)
+        return Record(info.serial, info.state, info.algo, info.digits, info.period, info.kind, info.login, info.drift,
+                      info.provisioned_at, info.clock_offset)
 
     @_store_errors
     def find(self, serial: str | None) -> Record | None:
@@ -190,7 +193,7 @@ class StoreRecords:
         return max(numbers, default=0) + 1
 
     @_store_errors
-    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: int) -> None:
+    def mark_ready(self, serial: str, *, operator: str, firmware: str, clock_offset: float) -> None:
         self.store.mark_ready(serial, clock_offset=float(clock_offset), operator=operator)
 
     @_store_errors

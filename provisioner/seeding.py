@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pyotp
 
+from provisioner.clockdrift import Offset, measure_offset, set_clock
 from provisioner.errors import (
     BadReplyError,
     ClockError,
@@ -164,8 +165,9 @@ def _recover(session, records, hello: Hello, options, now, step) -> SeedResult |
         if holds:
             step("prove")
             try:
+                precise = None
                 if hello.state == "seeded":  # still unlocked: its clock may be (re)set
-                    _set_clock(session, hello, options, now)
+                    precise = _set_clock(session, hello, options, now)
                 _check_clock_then_code(session, record, secret, now, step)
             except VerificationError:
                 holds = False
@@ -182,7 +184,10 @@ def _recover(session, records, hello: Hello, options, now, step) -> SeedResult |
             session.lock()
         step("lock")
         offset = session.hello().time - int(now())
-        records.mark_ready(record.serial, operator=options.operator, firmware=hello.firmware, clock_offset=offset)
+        if precise is None:
+            precise = measure_offset(session, now=now)
+        records.mark_ready(record.serial, operator=options.operator, firmware=hello.firmware,
+                           clock_offset=precise.seconds)
         step("ready")
         return SeedResult(record.serial, "completed", hello.firmware, offset)
     if holds and hello.state == "locked":
@@ -197,6 +202,13 @@ def _check_clock_then_code(session, record: Record, secret: bytes, now, step) ->
     hello = session.hello()
     if not hello.clock_ok:
         raise ClockError(f"horloge de la clé {record.serial} perdue : relancez seed pour la remettre à l'heure")
+    if hello.state == "locked":
+        # Already locked (a rerun after a crash past LOCK): it answers CODE only after a press of its button.
+        # PROVE has shown the secret; its clock must then be as right as a code check would have shown.
+        if abs(hello.time - int(now())) > record.period:
+            raise VerificationError(record.serial, "horloge de la clé décalée : elle ne donnerait pas le bon code")
+        step("code")
+        return
     if not code_matches(session, secret, record.algo, record.digits, record.period, now()):
         raise VerificationError(record.serial, "le code affiché ne correspond pas au code attendu")
     step("code")
@@ -210,7 +222,7 @@ def _provision_blank(session, records, hello: Hello, options: SeedOptions, now, 
     step.serial = record.serial
     step("pending")
     try:
-        _set_clock(session, hello, options, now)
+        precise = _set_clock(session, hello, options, now)
         step("time")
         session.seed(record.serial, secret, record.algo, record.digits, record.period)
     except DeviceError as exc:
@@ -232,7 +244,9 @@ def _provision_blank(session, records, hello: Hello, options: SeedOptions, now, 
     step("lock")
     after = session.hello()
     offset = after.time - int(now())
-    records.mark_ready(record.serial, operator=options.operator, firmware=after.firmware, clock_offset=offset)
+    # the offset to the millisecond (TIME restarted the token's second), for the drift `check` measures later
+    records.mark_ready(record.serial, operator=options.operator, firmware=after.firmware,
+                       clock_offset=precise.seconds)
     step("ready")
     return SeedResult(record.serial, "provisioned", after.firmware, offset, wiped_orphan=wiped)
 
@@ -246,9 +260,9 @@ def _refuse_backwards(hello: Hello, options: SeedOptions, now) -> None:
         )
 
 
-def _set_clock(session: TokenSession, hello: Hello, options: SeedOptions, now) -> None:
+def _set_clock(session: TokenSession, hello: Hello, options: SeedOptions, now) -> Offset:
     _refuse_backwards(hello, options, now)
-    session.set_time(int(now()))
+    return set_clock(session, int(now()), now=now)
 
 
 def _pending_record(records: TokenRecords, hello: Hello, options: SeedOptions) -> tuple[Record, bytes]:

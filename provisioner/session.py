@@ -129,7 +129,11 @@ class TokenSession:
             raise BadReplyError("PROVE", "mac non hexadécimal") from None
 
     def code(self) -> Code:
-        """CODE: the code the token displays now."""
+        """CODE: the code the token displays now.
+
+        A locked token answers only while its display shows the code after a press of its button; otherwise
+        DeviceError with code ``presence``.
+        """
         reply = self.channel.request("CODE")
         code = reply.field("CODE", "code")
         if not code.isdigit():

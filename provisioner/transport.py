@@ -6,6 +6,7 @@ The transport knows nothing of frames. It writes bytes and reads lines, with a p
 
 from __future__ import annotations
 
+import termios
 import time
 
 import serial
@@ -53,7 +54,7 @@ class Transport:
         try:
             self._serial.write(data)
             self._serial.flush()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:  # tcdrain on a pty whose device went away
             raise TransportError(self.url, _reason(exc)) from None
 
     def discard_input(self) -> None:
@@ -107,6 +108,8 @@ class Transport:
 def _reason(exc: BaseException) -> str:
     """A short French reason for an OS/pyserial error, without a Python traceback."""
     errno = getattr(exc, "errno", None)
+    if isinstance(exc, termios.error) and exc.args:
+        errno = exc.args[0]  # termios.error is not an OSError: (errno, message)
     text = str(exc)
     if errno == 2 or "No such file" in text or "could not open port" in text and "No such" in text:
         return "introuvable (clé débranchée ?)"

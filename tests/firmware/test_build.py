@@ -13,8 +13,8 @@ from tests.support import require
 from token_firmware import DEVICE_DIR, device_files
 
 EXPECTED = {
-    "app.py", "board_host.py", "board_pico.py", "cal.py", "ds3231.py", "frame.py", "main.py", "otp.py", "proto.py",
-    "store.py", "tm1637.py",
+    "app.py", "board_host.py", "board_pico.py", "boot_token.py", "cal.py", "ds3231.py", "frame.py", "main.py",
+    "otp.py", "proto.py", "store.py", "tm1637.py",
 }  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from token_firmware import DEVICE_DIR
 LETTERS = {
     "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg", "5": "acdfg", "6": "acdefg",
     "7": "abc", "8": "abcdefg", "9": "abcdfg", "-": "g", " ": "", "E": "adefg", "r": "eg", "C": "adef",
-    "L": "def", "t": "defg", "F": "aefg",
+    "L": "def", "t": "defg", "F": "aefg", "b": "cdefg", "A": "abcefg",
 }  # fmt: skip
 BY_SEGMENTS = {sum(1 << "abcdefg".index(x) for x in segs): ch for ch, segs in LETTERS.items()}
 
@@ -98,6 +98,59 @@ def test_tm1637_off_blanks_every_digit_and_switches_the_display_off(traffic):
     assert frames[-1] == [0x80]
 
 
+QUARTER_US = 3  # tm1637._QUARTER_US; the datasheet's minimum clock pulse width is 0.4 us
+
+
+@pytest.mark.micropython
+def test_tm1637_data_changes_only_while_the_clock_is_low_with_waits_either_side(traffic):
+    for rec in traffic[:5]:
+        clk, inside, bits, chip_moment = 1, False, 0, False
+        since_clk = since_dio = 99  # microseconds waited since the last CLK edge / DIO change
+        high_for = 0
+        for item in rec["timeline"]:
+            kind, value = item
+            if kind == "us":
+                since_clk += value
+                since_dio += value
+                if clk:
+                    high_for += value
+            elif kind == "clk":
+                if value:
+                    assert since_dio >= QUARTER_US, "data must be set up a quarter period before CLK rises"
+                    high_for = 0
+                    bits += inside
+                else:
+                    assert high_for >= 2 * QUARTER_US, "CLK high for half a period"
+                    chip_moment = bits in (8, 9)  # the chip takes DIO (acknowledge) or lets it go, right now
+                    bits %= 9
+                clk, since_clk = value, 0
+            elif kind == "dio":
+                if clk:  # while CLK is high DIO moves only for a start (falls) or a stop (rises)
+                    assert (not inside and value == 0) or (inside and value == 1), rec["timeline"]
+                    inside, bits = value == 0, 0
+                else:
+                    chip = chip_moment and since_clk == 0
+                    assert chip or since_clk >= QUARTER_US, "data held a quarter period after CLK falls"
+                since_dio = 0
+        assert not inside
+
+
+@pytest.mark.micropython
+def test_tm1637_reads_the_acknowledge_on_the_ninth_clock_of_every_byte(traffic):
+    for rec in traffic[:5]:
+        bytes_sent = sum(len(f) for f in decode_tm1637(rec["wire"]))
+        reads = [item for item in rec["timeline"] if item[0] == "read"]
+        assert rec["acks"] == bytes_sent == 9  # data command, address + 6 digits, display control
+        assert [level for _, level in reads].count(0) == bytes_sent  # read low: acknowledged, with CLK high
+        assert rec["ok"] is True
+
+
+@pytest.mark.micropython
+def test_tm1637_an_unplugged_or_shorted_module_is_reported_never_raised(traffic):
+    rec = next(r for r in traffic if "unplugged_ok" in r)
+    assert rec == {"unplugged_ok": False, "replugged_ok": True, "stuck_ok": False}
+
+
 @pytest.mark.micropython
 def test_ds3231_set_writes_bcd_in_24_hour_mode_and_clears_the_oscillator_stop_flag(traffic):
     rec = next(r for r in traffic if r.get("ds3231") == "set")
@@ -128,7 +181,7 @@ def test_ds3231_reads_a_12_hour_clock_as_24_hour_time(traffic):
 def test_pico_board_file_pins_are_a_plain_literal():
     assert board_setting("PINS") == {
         "tm1637_clk": 2, "tm1637_dio": 3, "i2c_sda": 4, "i2c_scl": 5, "button": 6, "power_hold": 7, "vbus_sense": 24,
-        "led": 25,
+        "led": 25, "vsys_sense": 29,
     }  # fmt: skip
     order = board_setting("DIGIT_ORDER")
     assert sorted(order) == list(range(6))

@@ -30,7 +30,7 @@ def test_table_covers_every_verb_and_every_error_code():
     text = " ".join(request + " " + reply for request, reply, _ in GOLDEN_FRAMES)
     for verb in ("HELLO", "TIME", "SEED", "PROVE", "CODE", "LOCK", "WIPE"):
         assert f" {verb}" in text
-    for code in ("crc", "syntax", "verb", "arg", "state", "clock", "toolong", "storage"):
+    for code in ("crc", "syntax", "verb", "arg", "state", "clock", "toolong", "storage", "presence"):
         assert f" ERR {code}" in text, code
     assert set(STARTS) == {start for _, _, start in GOLDEN_FRAMES}
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.micropython
 
 
 def boot_pico(micropython, flash, stdin: bytes, *args: str):
-    env = dict(os.environ, MICROPYPATH=f"{MP_DIR / 'rp2'}:{DEVICE_PATH[0]}:.frozen")
+    env = dict(os.environ, MICROPYPATH=f"{MP_DIR / 'rp2'}:{DEVICE_PATH[0]}:{MP_DIR}:.frozen")
     proc = subprocess.run(
         # the recorded pin traffic needs room; the firmware itself runs in 48k (test_protocol.py)
         [micropython.executable, "-X", "heapsize=512k", str(MP_DIR / "pico_runner.py"), *args],
@@ -33,11 +33,10 @@ def test_power_up_holds_power_first_reads_the_ds3231_and_shows_the_code(micropyt
     seed_store(micropython, tmp_path, STARTS["locked"])
     replies, rec = boot_pico(micropython, tmp_path, frame("1 HELLO").encode() + b"\n")
     assert rec["first"] == [[pins["power_hold"], 1]]  # the soft latch is held before anything else
-    assert replies == ["1 OK proto=1 fw=1.0.0 model=pico serial=JT-000042 state=locked clock=ok time=1767225612"]
+    hello = "1 OK proto=1 fw=1.0.0 model=pico serial=JT-000042 state=locked clock=ok time=1767225612"
+    assert replies == [hello + " display=ok battery=4.75"]
     assert rec["i2c"][0] == ["init", 0, pins["i2c_sda"], pins["i2c_scl"]]
-    names = {pins["tm1637_clk"]: "clk", pins["tm1637_dio"]: "dio"}
-    wire = [(names[gpio], level) for gpio, level in rec["wire"] if gpio in names][2:]  # after the idle-high init
-    text, dots, brightness = shown(decode_tm1637(wire))
+    text, dots, brightness = tm1637_text(rec, pins)
     assert text == pyotp.TOTP(STARTS["locked"]["secret_b32"]).at(T)
     assert dots == 0b111100  # 18 s of 30 left: four points
     assert brightness == board_setting("BRIGHTNESS")
@@ -49,7 +48,10 @@ def test_power_up_holds_power_first_reads_the_ds3231_and_shows_the_code(micropyt
 def tm1637_text(rec, pins, since=0):
     names = {pins["tm1637_clk"]: "clk", pins["tm1637_dio"]: "dio"}
     wire = [(names[gpio], level) for gpio, level in rec["wire"][since:] if gpio in names]
-    return shown(decode_tm1637(wire))
+    frames = decode_tm1637(wire)
+    while len(frames) > 1 and frames[0] == frames[1] == [0x40]:
+        frames.pop(0)  # HELLO before the first screen probed the module with a data command
+    return shown(frames)
 
 
 def test_on_battery_it_lightsleeps_between_updates_keeping_the_power_held(micropython, tmp_path):
@@ -95,10 +97,66 @@ def test_a_clock_that_does_not_answer_is_lost_and_never_gives_a_code(micropython
         frame(b).encode() + b"\n" for b in ("1 HELLO", "2 CODE", "3 PROVE 00112233445566778899aabbccddeeff")
     )
     replies, rec = boot_pico(micropython, tmp_path, stdin, "--no-rtc")
-    assert replies[0].endswith("state=locked clock=lost time=0")
+    assert replies[0].endswith("state=locked clock=lost time=0 display=ok battery=4.75")
     assert replies[1] == "2 ERR clock"
     assert replies[2].startswith("3 OK mac=")
+    assert tm1637_text(rec, board_setting("PINS"))[:2] == ("Err CL", 0)
+
+
+def test_the_display_module_acknowledges_every_byte_the_board_sends(micropython, tmp_path):
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    _, rec = boot_pico(micropython, tmp_path, b"")
+    assert rec["acks"] >= 9  # the stand-in chip acknowledged each byte of the first screen (data, address + 6, control)
+    assert tm1637_text(rec, board_setting("PINS"))[0].isdigit()
+
+
+def test_a_missing_display_shows_in_hello_and_the_token_keeps_answering(micropython, tmp_path):
+    seed_store(micropython, tmp_path, STARTS["seeded"])
+    stdin = b"".join(frame(b).encode() + b"\n" for b in ("1 HELLO", "2 CODE"))
+    replies, rec = boot_pico(micropython, tmp_path, stdin, "--no-display")
+    assert replies[0].endswith("state=seeded clock=ok time=1767225612 display=missing battery=4.75")
+    assert replies[1] == "2 OK code=745690 step=58907520 left=18"
+    assert rec["acks"] == 0
+
+
+def test_low_cells_show_batt_for_a_second_before_the_code(micropython, tmp_path):
     pins = board_setting("PINS")
-    names = {pins["tm1637_clk"]: "clk", pins["tm1637_dio"]: "dio"}
-    wire = [(names[gpio], level) for gpio, level in rec["wire"] if gpio in names][2:]
-    assert shown(decode_tm1637(wire))[:2] == ("Err CL", 0)
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    replies, rec = boot_pico(micropython, tmp_path, frame("1 HELLO").encode() + b"\n", "--battery", "--vsys=2.1")
+    assert replies[0].endswith(" display=ok battery=2.10")
+    assert tm1637_text(rec, pins)[:2] == ("bAtt  ", 0)  # the first thing the press shows (test_app: then the code)
+
+
+def test_cells_above_the_threshold_show_the_code_at_once(micropython, tmp_path):
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    _, rec = boot_pico(micropython, tmp_path, b"", "--battery", "--vsys=2.6")
+    assert tm1637_text(rec, board_setting("PINS"))[0] == pyotp.TOTP(STARTS["locked"]["secret_b32"]).at(T)
+
+
+def test_a_locked_token_runs_under_the_watchdog_and_each_pass_feeds_it(micropython, tmp_path):
+    seed_store(micropython, tmp_path, STARTS["locked"])
+    _, rec = boot_pico(micropython, tmp_path, b"")
+    assert rec["wdt"][0] == ["new", board_setting("WATCHDOG_MS")]
+    assert 8000 <= board_setting("WATCHDOG_MS") <= 8388  # about 8 s, the RP2040's longest
+    assert rec["wdt"].count("feed") >= 20  # at least once per pass of the loop
+
+
+def test_a_blank_token_starts_no_watchdog_so_mpremote_can_work(micropython, tmp_path):
+    _, rec = boot_pico(micropython, tmp_path, b"")
+    assert rec["wdt"] == []
+
+
+def test_looking_at_the_serial_line_allocates_nothing(micropython, tmp_path):
+    env = dict(os.environ, MICROPYPATH=f"{MP_DIR / 'rp2'}:{DEVICE_PATH[0]}:{MP_DIR}:.frozen")
+    proc = subprocess.Popen(  # the serial line stays open and quiet, as a host that sends nothing
+        [micropython.executable, "-X", "heapsize=512k", str(MP_DIR / "pico_runner.py"), "--alloc"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        err = proc.stderr.read()  # the runner writes its record there, then exits
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert json.loads(err)["pauses"] == [0]  # select.ipoll: no list per poll, so no garbage in every pass

@@ -48,7 +48,7 @@ def test_no_verb_returns_a_code_for_another_time(firmware, micropython, tmp_path
     seed_store(micropython, tmp_path, STARTS["locked"])
     replies = talk(firmware, tmp_path, "1 CODE 1767225700", "2 CODE +30", "3 TIME 1767225700", "4 CODE")
     assert replies[:3] == ["ERR arg count", "ERR arg count", "ERR state"]
-    assert replies[3].startswith("OK code=")
+    assert replies[3] == "ERR presence"  # and not even the code of now: nobody pressed the button
 
 
 @pytest.mark.micropython

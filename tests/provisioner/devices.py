@@ -26,6 +26,9 @@ class PtyToken:
             self._device.__exit__(None, None, None)
             self._device = None
 
+    def press(self) -> None:
+        self.model.pressed = True
+
 
 class SimToken:
     def __init__(self, state_dir: Path) -> None:
@@ -44,6 +47,9 @@ class SimToken:
         if self._sim is not None:
             self._sim.__exit__(None, None, None)
             self._sim = None
+
+    def press(self) -> None:
+        assert self._sim.press(wait=5), "the simulated token did not take the press"
 
 
 KINDS = {"simulator": SimToken, "scripted": PtyToken}

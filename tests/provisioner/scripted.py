@@ -79,6 +79,8 @@ class ScriptedToken:
     Real behaviour is tested against the firmware itself (the simulator); this only makes the faults a working
     firmware never shows. ``faults`` may hold: ``"prove"`` (a wrong MAC), ``"clock"`` (CODE answers
     ``ERR clock``), ``"ahead"`` (its clock reads 100 s ahead and TIME is recorded), ``"slow"`` (0.15 s per reply).
+    Like the firmware, a locked token answers CODE only while ``pressed`` (its display shows the code), and
+    TIME restarts the clock's second as a DS3231 does.
     """
 
     def __init__(self, faults: set[str] = frozenset()) -> None:
@@ -88,6 +90,7 @@ class ScriptedToken:
         self.state, self.serial, self.secret, self.algo = "blank", "-", None, "sha1"
         self.offset = 100 if "ahead" in faults else 0
         self.verbs: list[str] = []
+        self.pressed = False
         self._time = _time
 
     def __call__(self, line: bytes) -> bytes:
@@ -99,12 +102,12 @@ class ScriptedToken:
         self.verbs.append(verb)
         if "slow" in self.faults:  # a slow USB hub, or a token busy drawing its display
             self._time.sleep(0.15)
-        now = int(self._time.time()) + self.offset
+        now = int(self._time.time() + self.offset)
         if verb == "HELLO":
             return frame(f"{rid} OK proto=1 fw=0.0-scripted model=script serial={self.serial} state={self.state} "
                          f"clock=ok time={now}")
         if verb == "TIME":
-            self.offset = int(args[0]) - int(self._time.time())
+            self.offset = int(args[0]) - self._time.time()
             return frame(f"{rid} OK time={args[0]}")
         if verb == "SEED":
             self.serial, self.algo = args[0], args[2]
@@ -118,6 +121,8 @@ class ScriptedToken:
         if verb == "CODE":
             if "clock" in self.faults:
                 return frame(f"{rid} ERR clock")
+            if self.state == "locked" and not self.pressed:
+                return frame(f"{rid} ERR presence")
             import pyotp
 
             totp = pyotp.TOTP(base64.b32encode(self.secret).decode(), digest=getattr(hashlib, self.algo))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -30,9 +31,16 @@ def test_check_a_returned_ready_token_says_it_can_be_reissued(cli, store_files, 
     run = cli("check", port, "--json", *store_files.args())
     assert run.code == 0, run.err
     report = json.loads(run.out)
-    assert report["serial"] == serial and report["holds_secret"] and report["code_ok"] and report["reissuable"]
+    # locked, nobody pressed its button: the code is not read over USB, PROVE has shown the secret
+    assert report["serial"] == serial and report["holds_secret"] and report["code_ok"] is None and report["reissuable"]
+    assert "code : non comparé (appuyez sur le bouton de la clé pendant check pour le comparer)" in run.err
     assert abs(report["clock_offset"]) <= 2
+    assert abs(report["drift_ppm"]) <= report["drift_uncertainty_ppm"] + 5  # a good clock, measured over seconds
     assert run.err.splitlines()[-1] == "  Réattribuable."
+    token.press()  # the operator presses the button during check: the code shown is compared too
+    run = cli("check", port, "--json", *store_files.args())
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["code_ok"] is True
 
 
 def test_check_an_assigned_token_says_to_unassign_it_first(cli, store_files, token):
@@ -57,7 +65,7 @@ def test_check_a_token_whose_clock_drifted_says_to_reseed_it(cli, store_files, t
     finally:
         token.unplug()
     assert run.code == 1
-    assert "horloge décalée de +4" in run.err and "effacer et reprovisionner" in run.err
+    assert re.search(r"horloge décalée de \+(39|40|41) s", run.err) and "effacer et reprovisionner" in run.err
 
 
 def test_check_a_token_from_another_database(cli, store_files, token, tmp_path):

@@ -28,7 +28,8 @@ def token(request, tmp_path):
     device.unplug()
 
 
-def assert_converged(files, port):
+def assert_converged(files, port, token):
+    token.press()  # a locked token gives its code only while a press shows it: check compares it then
     with open_records(files.db, files.keys) as records, TokenSession.open(port) as session:
         hello = session.hello()
         report = check_token(session, records)
@@ -60,7 +61,7 @@ def test_a_kill_9_at_every_step_converges_on_rerun(cli, store_files, token, step
     assert killed.returncode == -9, killed.stderr
     reserved = [line.split()[1] for line in killed.stdout.splitlines() if line.startswith("RESERVED")]
     run = rerun(cli, store_files, port, reserved[-1] if reserved else None)
-    serial = assert_converged(store_files, port)
+    serial = assert_converged(store_files, port, token)
     if step in ("pending", "time", "seed", "prove", "code", "lock", "ready"):
         assert serial == reserved[-1]  # the interrupted record was completed, not abandoned
     expected = {"hello": "provisionnée", "ready": "déjà provisionnée"}.get(step)
@@ -89,7 +90,7 @@ def test_an_unplug_at_every_step_converges_on_rerun(cli, store_files, token, ste
             session.close()
     port = token.plug()
     rerun(cli, store_files, port, "LAB-7")
-    assert assert_converged(store_files, port) == "LAB-7"
+    assert assert_converged(store_files, port, token) == "LAB-7"
 
 
 @pytest.mark.slow
@@ -115,6 +116,6 @@ def test_ctrl_c_during_seed_says_how_to_finish_and_the_rerun_does(cli, store_fil
         assert f"Interrompu : pour terminer, relancez `jeton-provision seed {port} --serial JT-000001`." in err
         assert "Traceback" not in err and out == ""
         rerun(cli, store_files, port, "JT-000001")
-        assert assert_converged(store_files, port) == "JT-000001"
+        assert assert_converged(store_files, port, token) == "JT-000001"
     finally:
         token.unplug()

@@ -23,7 +23,7 @@ def token(tmp_path):
         from token_firmware.sim import SimulatedToken
     except ImportError:
         require(False, "token_firmware.sim.SimulatedToken (the firmware's simulator)")
-    with SimulatedToken(tmp_path / "token") as sim:
+    with SimulatedToken(tmp_path / "token", always_on=True) as sim:  # the guide reads the code the display shows
         yield sim
 
 

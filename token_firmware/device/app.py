@@ -8,6 +8,11 @@ How long a press keeps the code shown (docs/firmware.md has the reasoning and th
 shows it ``SHOW_MS``; a second press while it is shown keeps it shown until the code has changed, then
 ``AFTER_MS`` more, so a teacher at the first-use step ("wait until the code on your token changes") sees the
 change without the token going dark.
+
+A locked token answers CODE over USB only while it shows the code after a press (``present``): software on
+the host cannot read codes. ``board.always_on`` (the simulator's ``--always-on``, for demos and tests) keeps
+the display on as if the button were held. Each pass of the loop feeds the board's watchdog
+(``board.feed``); a press on low cells shows ``bAtt`` for ``BATT_MS`` before the code.
 """
 
 import gc
@@ -29,6 +34,8 @@ BLANK = "------"
 ERR_STORE = "Err St"
 ERR_CLOCK = "Err CL"
 ERR_FAULT = "Err FL"
+LOW_BATTERY = "bAtt  "
+BATT_MS = 1000
 
 
 def _lit(left, period):
@@ -38,23 +45,32 @@ def _lit(left, period):
 class App:
     def __init__(self, board):
         self.board = board
-        self.store = store.Store(board.flash_dir)
+        self.store = store.Store(board.flash_dir, scrub=board.SCRUB)
         self.store.load()
-        self.proto = proto.Protocol(self.store, board.clock, board.MODEL, self._changed)
+        if self.store.owes_scrub():  # a WIPE whose scrub a power cut stopped
+            self.store.scrub(board.feed)
+        self.proto = proto.Protocol(self.store, board.clock, board.MODEL, self._changed, self.present, board.facts)
         self.awake_until = None  # ticks_ms at which the display may go dark (None: nothing shown)
         self.wait_roll = False  # a second press: keep showing until the code has rolled over
         self.roll_by = 0  # ticks_ms after which a roll-over is no longer waited for
         self.step = None  # the step of the code shown
         self.shown = None
         self.due = 0  # ticks_ms of the next display update
+        self.batt_until = None  # ticks_ms until which the low-battery warning shows (None: not shown)
         self._changed()
-        if board.PRESS_AT_BOOT:
+        if board.PRESS_AT_BOOT or board.always_on:
             self.press()
 
     def _changed(self):
         # A blank token keeps Ctrl-C for mpremote; a seeded or locked one treats 0x03 as a plain byte.
         self.board.set_ctrl_c(self.store.state == "blank")
+        if self.store.state != "blank":
+            self.board.watch()  # from now on a hang resets the board (a blank token keeps the REPL usable)
         self.shown = None
+
+    def present(self):
+        """True while a person's press keeps the code on the display (so a locked token may answer CODE)."""
+        return self.awake_until is not None and self.batt_until is None
 
     def press(self):
         b = self.board
@@ -69,6 +85,10 @@ class App:
             self.step = None
         self.awake_until = b.ticks_add(now, SHOW_MS)
         self.shown = None
+        volts = b.battery()
+        if volts is not None and volts < b.BATTERY_LOW and self.store.state in ("seeded", "locked"):
+            self.batt_until = b.ticks_add(now, BATT_MS)  # the cells are low: say so before the code
+            self.awake_until = b.ticks_add(self.awake_until, BATT_MS)
 
     def screen(self, now_ms):
         """(text, dots, step, ms to the next change) to show now: the code and its countdown, or a glyph.
@@ -102,16 +122,28 @@ class App:
     def tick(self):
         """One pass of the loop, without waiting: serial, button, and the display when an update is due."""
         b = self.board
+        b.feed()
         data = b.read()
         if data:
             for reply in self.proto.feed(data):
                 b.write(reply)
+                b.feed()
                 self.shown = None  # a request (TIME, SEED, WIPE ...) may change what is shown: look again
+            if self.store.owed:  # after WIPE, once its reply is out: erase the old blocks
+                self.store.scrub(b.feed)
         if b.pressed():
             self.press()
         if self.awake_until is None:
             return
         now = b.ticks_ms()
+        if self.batt_until is not None:
+            if b.ticks_diff(now, self.batt_until) < 0:
+                if self.shown is None:
+                    self.shown = (LOW_BATTERY, 0)
+                    b.display.show(LOW_BATTERY, 0)
+                return
+            self.batt_until = None
+            self.shown = None
         if self.shown is None or b.ticks_diff(now, self.due) >= 0:
             text, dots, step, nxt = self.screen(now)
             if step is None:
@@ -128,7 +160,9 @@ class App:
                 b.display.show(text, dots)
         if self.wait_roll and b.ticks_diff(now, self.roll_by) >= 0:
             self.wait_roll = False  # no roll-over in time: the clock has stopped (it shows the code it had)
-        if not self.wait_roll and b.ticks_diff(self.awake_until, now) <= 0:
+        if b.always_on:
+            self.awake_until = b.ticks_add(now, SHOW_MS)  # as if the button were held
+        elif not self.wait_roll and b.ticks_diff(self.awake_until, now) <= 0:
             self.awake_until = None
             self.shown = None
             b.display.off()
@@ -141,6 +175,8 @@ class App:
         b = self.board
         now = b.ticks_ms()
         ms = SLEEP_MAX_MS
+        if self.batt_until is not None:
+            return max(0, min(ms, b.ticks_diff(self.batt_until, now)))
         left = b.ticks_diff(self.due, now)
         if left < ms:
             ms = left
@@ -185,4 +221,6 @@ def main(board_mod, sleep_ms):
             gc.collect()
             if faults >= MAX_FAULTS:
                 fault(board_mod, board)
+            if board is not None:
+                board.feed()  # the pause and the glyph are well under the watchdog's timeout
             sleep_ms(FAULT_PAUSE_MS)  # a fault that repeats at once must not spin the CPU

@@ -5,8 +5,13 @@
   (``D <dots> <text>``, ``OFF``, ``HOLD``, ``RELEASE``);
 - button: one byte on the file descriptor in ``JETON_BUTTON_FD`` is one press;
 - clock: the host clock plus an offset: ``rtc.txt`` in the flash directory plays the DS3231 (the offset
-  set by TIME and the oscillator-stop flag, kept across runs), ``JETON_CLOCK_OFFSET`` adds a drift;
-- flash: the directory ``JETON_FLASH`` (default: the current directory).
+  set by TIME, the oscillator-stop flag and when it was set, kept across runs), ``JETON_CLOCK_OFFSET`` adds
+  a fixed offset and ``JETON_CLOCK_PPM`` a rate error (a clone DS3231 runs 30 s/day = 350 ppm fast or slow);
+- flash: the directory ``JETON_FLASH`` (default: the current directory);
+- ``JETON_ALWAYS_ON=1``: the display stays on as if the button were held (demos, tests);
+- Ctrl-C: the interpreter's own (``micropython.kbd_intr``); the simulator turns a 0x03 byte into SIGINT
+  while the interpreter catches it, as MicroPython's USB serial does, and the board reports each change on
+  the display descriptor (``KBD 1`` / ``KBD 0``).
 
 With none of these set (plain ``micropython main.py``), the token still answers on stdin and stdout.
 """
@@ -17,9 +22,14 @@ import sys
 import time
 
 import cal
+import micropython
 
 MODEL = "host"
 RTC_FILE = "rtc.txt"
+
+
+def flash_dir():
+    return os.getenv("JETON_FLASH") or ""
 
 
 def _env_int(name):
@@ -30,18 +40,22 @@ def _env_int(name):
 class HostClock:
     """Host time (whatever this port's epoch) + the simulated RTC's offset + a drift."""
 
-    def __init__(self, root, drift=0.0, clock=None):
+    def __init__(self, root, drift=0.0, clock=None, ppm=0.0):
         self.path = (root.rstrip("/") + "/" if root else "") + RTC_FILE
         self.drift = drift
+        self.rate = ppm / 1000000
         self._time = clock if clock is not None else time
         self._epoch = cal.epoch_offset(self._time.gmtime)
         self.offset = 0.0
         self._lost = False
+        self.since = self._host()  # host time from which the rate error accumulates (the last TIME)
         try:
             with open(self.path) as f:
                 words = f.read(80).split()
             self.offset = float(words[0])
             self._lost = words[1] == "1"
+            if len(words) > 2:
+                self.since = float(words[2])
         except (OSError, ValueError, IndexError):
             pass
 
@@ -49,20 +63,22 @@ class HostClock:
         return self._time.time() + self._epoch + self.drift
 
     def now(self):
-        return int(self._host() + self.offset)
+        host = self._host()
+        return int(host + self.offset + (host - self.since) * self.rate)
 
     def lost(self):
         return self._lost
 
     def set(self, unix):
-        self.offset = unix - self._host()
+        self.since = self._host()
+        self.offset = unix - self.since
         self._lost = False
         self._save()
 
     def _save(self):
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            f.write("%.3f %d\n" % (self.offset, 1 if self._lost else 0))
+            f.write("%.3f %d %.3f\n" % (self.offset, 1 if self._lost else 0, self.since))
         os.rename(tmp, self.path)
 
 
@@ -88,11 +104,15 @@ class _PipeDisplay:
 class Board:
     MODEL = MODEL
     PRESS_AT_BOOT = False  # USB-powered: the simulated token waits for a press
+    SCRUB = False  # the flash is a host directory, not a littlefs (store.py)
+    BATTERY_LOW = 2.2
 
     def __init__(self):
-        self.flash_dir = os.getenv("JETON_FLASH") or ""
+        self.flash_dir = flash_dir()
         drift = os.getenv("JETON_CLOCK_OFFSET")
-        self.clock = HostClock(self.flash_dir, float(drift) if drift else 0.0)
+        ppm = os.getenv("JETON_CLOCK_PPM")
+        self.clock = HostClock(self.flash_dir, float(drift) if drift else 0.0, ppm=float(ppm) if ppm else 0.0)
+        self.always_on = os.getenv("JETON_ALWAYS_ON") == "1"
         self._in = sys.stdin.buffer
         self._out = sys.stdout.buffer
         self._poll = select.poll()
@@ -158,6 +178,20 @@ class Board:
 
     def set_ctrl_c(self, enabled):
         self._ctrl_c = enabled
+        micropython.kbd_intr(3 if enabled else -1)
+        self._signal(b"KBD 1\n" if enabled else b"KBD 0\n")
+
+    def watch(self):
+        pass  # no watchdog on a host: a hung simulator is stopped by its user
+
+    def feed(self):
+        pass
+
+    def battery(self):
+        return None  # USB-powered
+
+    def facts(self):
+        return ""
 
 
 def make():

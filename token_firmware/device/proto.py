@@ -34,14 +34,18 @@ class Protocol:
     """Answers request lines for one token.
 
     ``store`` is a store.Store, ``clock`` a board clock (``now()``, ``lost()``, ``set(unix)``), ``model``
-    the board name shown in HELLO. ``on_change`` is called after the state changed.
+    the board name shown in HELLO. ``on_change`` is called after the state changed. ``present()`` says
+    whether a person pressed the button and the display shows the code now: a locked token answers CODE only
+    then (None: never). ``facts()`` returns extra HELLO words (`` display=ok battery=2.91``) or "".
     """
 
-    def __init__(self, store, clock, model, on_change=None):
+    def __init__(self, store, clock, model, on_change=None, present=None, facts=None):
         self.store = store
         self.clock = clock
         self.model = model
         self.on_change = on_change
+        self.present = present
+        self.facts = facts
         self.reader = frame.LineReader()
 
     @property
@@ -91,8 +95,9 @@ class Protocol:
 
     def _hello(self, args, st):
         serial = self.store.serial if st in ("seeded", "locked") else "-"
-        return "proto=%d fw=%s model=%s serial=%s state=%s clock=%s time=%d" % (
+        hello = "proto=%d fw=%s model=%s serial=%s state=%s clock=%s time=%d" % (
             PROTO, FW, self.model, serial, st, "ok" if self.clock_ok() else "lost", self._now())
+        return hello + self.facts() if self.facts is not None else hello
 
     def _time(self, args, st):
         t = args[0]
@@ -150,6 +155,10 @@ class Protocol:
             raise Reject("state")
         if not self.clock_ok():
             raise Reject("clock")
+        # The USB never tells more than the display shows: software on the host cannot read a locked token's
+        # codes unless a person pressed its button and the code is on its display right now.
+        if st == "locked" and (self.present is None or not self.present()):
+            raise Reject("presence")
         code, step, left = self.code_now()
         return "code=%s step=%d left=%d" % (code, step, left)
 

@@ -1,10 +1,18 @@
 """Driver for a 6-digit TM1637 7-segment module, given its CLK and DIO pins.
 
-The bus is two wires driven by the caller's pins (``pin.value(v)``), LSB first, data latched on the
-rising CLK edge (TM1637 datasheet). Cheap 6-digit modules wire the digits out of order, so the
-position of each displayed character is a board setting (``order``).
+The bus is two wires, LSB first, data latched on the rising CLK edge, and the chip acknowledges each byte by
+pulling DIO low during the ninth clock (TM1637 datasheet). DIO is open drain on the chip's side, so the
+driver never drives it high: it releases it (input with pull-up) for a 1 and pulls it low (output low) for
+a 0, as an open-drain output would; CLK is the driver's alone. Data changes only while CLK is low, a quarter
+period after it fell and a quarter period before it rises; CLK is high for half a period. The datasheet asks
+at least 400 ns of clock pulse width; the modules' RC filters (a few nF on each line) need far more, hence
+``_QUARTER_US``. A byte that is not acknowledged, or a DIO line held low, sets ``ok`` to False until a later
+write succeeds (a missing or faulty display); the driver never waits for the chip, so it never hangs.
 
-    d = TM1637(Pin(2, Pin.OUT), Pin(3, Pin.OUT), order=(2, 1, 0, 5, 4, 3))
+Cheap 6-digit modules wire the digits out of order, so the position of each displayed character is a board
+setting (``order``).
+
+    d = TM1637(Pin(2, Pin.OUT, value=1), Pin(3, Pin.IN, Pin.PULL_UP), order=(2, 1, 0, 5, 4, 3))
     d.show("123456", dots=0b111000)
 """
 
@@ -14,6 +22,7 @@ except ImportError:  # CPython, for tests
     def sleep_us(us):
         pass
 
+_QUARTER_US = 3  # a quarter clock period: 12 us a bit, about 80 kHz
 _CMD_DATA = 0x40  # write data, auto-increment address
 _CMD_ADDR = 0xC0  # address 0
 _CMD_DISPLAY = 0x80  # display control; 0x08 = on, low 3 bits = brightness
@@ -39,47 +48,69 @@ class TM1637:
         self.digits = digits
         self.order = order if order is not None else tuple(range(digits))
         self.brightness = brightness
+        self.ok = None  # None until the first transaction tells
         self._buf = bytearray(digits)
+        self._in = dio.IN
+        self._out = dio.OUT
+        self._pull = dio.PULL_UP
         clk.value(1)
-        dio.value(1)
+        self._release()
+
+    def _release(self):
+        self.dio.init(self._in, self._pull)  # the pull-ups raise DIO unless the chip holds it low
+
+    def _pull_low(self):
+        self.dio.init(self._out, value=0)
 
     def _start(self):
-        self.dio.value(0)
-        sleep_us(2)
+        # CLK is high: DIO falls (start condition), then CLK falls.
+        if self.dio.value() == 0:
+            self.ok = False  # the line is held low: a faulty module or a short
+        self._pull_low()
+        sleep_us(2 * _QUARTER_US)
         self.clk.value(0)
 
     def _stop(self):
-        self.clk.value(0)
-        self.dio.value(0)
-        sleep_us(2)
+        # CLK is low: DIO low, CLK rises, then DIO rises (stop condition).
+        sleep_us(_QUARTER_US)
+        self._pull_low()
+        sleep_us(_QUARTER_US)
         self.clk.value(1)
-        sleep_us(2)
-        self.dio.value(1)
+        sleep_us(2 * _QUARTER_US)
+        self._release()
+        sleep_us(2 * _QUARTER_US)
 
     def _byte(self, b):
-        for i in range(8):
-            self.clk.value(0)
-            self.dio.value((b >> i) & 1)
-            sleep_us(2)
+        """Send a byte (CLK low on entry and on return); False when the chip does not acknowledge it."""
+        for i in range(9):
+            sleep_us(_QUARTER_US)
+            if i == 8 or (b >> i) & 1:
+                self._release()  # a 1, or the ninth clock: the chip answers by holding DIO low
+            else:
+                self._pull_low()
+            sleep_us(_QUARTER_US)
             self.clk.value(1)
-            sleep_us(2)
-        # ninth clock: the chip acknowledges by pulling DIO low; we do not wait for it
-        self.clk.value(0)
-        self.dio.value(1)
-        sleep_us(2)
-        self.clk.value(1)
-        sleep_us(2)
-        self.clk.value(0)
+            sleep_us(2 * _QUARTER_US)
+            if i == 8 and self.dio.value() != 0:
+                self.ok = False
+            self.clk.value(0)
 
     def _command(self, b):
         self._start()
         self._byte(b)
         self._stop()
 
+    def probe(self):
+        """True when a module acknowledges a data command (which changes nothing on the display)."""
+        self.ok = True
+        self._command(_CMD_DATA)
+        return self.ok
+
     def write(self, segs):
         """Write raw segment bytes, one per displayed position left to right."""
         for pos in range(self.digits):
             self._buf[self.order[pos]] = segs[pos] if pos < len(segs) else 0
+        self.ok = True
         self._command(_CMD_DATA)
         self._start()
         self._byte(_CMD_ADDR)

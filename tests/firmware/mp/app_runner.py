@@ -3,6 +3,8 @@
 stdin (JSON): {"dir": flash dir, "start": starting state (as in golden_runner), "steps": [...]}, steps being
 ["press"], ["tick"], ["advance", seconds] (the clock and the milliseconds move together, one tick per
 second) or ["send", line]. stdout: one JSON line per tick: [ms, text, dots, held, ctrl_c, replies].
+"board" (optional) sets fake board attributes first (``volts``, ``always_on``, ``hang_at``); with "report",
+a last line {"resets": [...], "feeds": n, "watched": bool} tells what the stand-in watchdog saw.
 """
 
 import json
@@ -17,6 +19,8 @@ start = job["start"]
 golden_runner.prepare(job["dir"], start)
 clock = fakes.FakeClock(start["time"], start.get("clock") == "lost")
 board = fakes.FakeBoard(job["dir"], clock)
+for name, value in job.get("board", {}).items():
+    setattr(board, name, value)
 token = app.App(board)
 
 
@@ -44,3 +48,5 @@ for step in job["steps"]:
         while len(board.inbox) > 64:  # the board hands over at most 64 bytes per pass
             token.tick()
         tick()
+if job.get("report"):
+    print(json.dumps({"resets": board.resets, "feeds": board.feeds, "watched": board.watched}))

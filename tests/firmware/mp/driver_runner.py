@@ -1,6 +1,8 @@
 """Drives the TM1637 and DS3231 drivers on fake buses that record the traffic; prints it as JSON lines.
 
-argv[1]: the TM1637 digit order, e.g. "2,1,0,5,4,3".
+argv[1]: the TM1637 digit order, e.g. "2,1,0,5,4,3". The TM1637 is tm1637_chip.Chip: ``wire`` holds the
+levels of CLK and DIO, ``timeline`` the same with the driver's waits (["us", n]) and its reads of DIO
+(["read", level]) in order.
 """
 
 import json
@@ -8,20 +10,59 @@ import sys
 
 import ds3231
 import tm1637
+from tm1637_chip import Chip
 
-WIRE = []
+TIMELINE = []
 
 
-class FakePin:
-    """A GPIO that records every level written to it as (name, level)."""
+class Wire:
+    """The line levels (``items``); each change goes into TIMELINE too."""
 
-    def __init__(self, name):
-        self.name = name
+    def __init__(self):
+        self.items = []
+
+    def append(self, item):
+        TIMELINE.append(list(item))
+        self.items.append(item)
+
+    def clear(self):
+        self.items = []
+
+
+class ClkPin:
+    def __init__(self, chip):
+        self.chip = chip
+
+    def value(self, v=None):
+        self.chip.clk(v)
+
+
+class DioPin:
+    """DIO as the driver sees it: input with pull-up (released) or output low; reads the line."""
+
+    IN = 0
+    OUT = 1
+    PULL_UP = 1
+
+    def __init__(self, chip):
+        self.chip = chip
+
+    def init(self, mode, pull=None, value=None):
+        self.chip.dio_drive(mode == self.OUT and value == 0)
 
     def value(self, v=None):
         if v is not None:
-            WIRE.append((self.name, v))
-        return 0
+            raise AssertionError("DIO is never driven high: open drain")
+        level = self.chip.read()
+        TIMELINE.append(["read", level])
+        return level
+
+
+def wait(us):
+    TIMELINE.append(["us", us])
+
+
+tm1637.sleep_us = wait
 
 
 class FakeI2C:
@@ -43,7 +84,9 @@ class FakeI2C:
 
 
 order = tuple(int(x) for x in sys.argv[1].split(","))
-d = tm1637.TM1637(FakePin("clk"), FakePin("dio"), 6, order, 4)
+wire = Wire()
+chip = Chip(wire)
+d = tm1637.TM1637(ClkPin(chip), DioPin(chip), 6, order, 4)
 for text, dots, bright in (
     ("123456", 0, 4),
     ("------", 0, 4),
@@ -51,13 +94,30 @@ for text, dots, bright in (
     ("Err St", 0, 1),
     ("098765", 0b111000, 2),
 ):
-    WIRE.clear()
+    wire.clear()
+    TIMELINE.clear()
+    chip.acks = 0
     d.set_brightness(bright)
     d.show(text, dots)
-    print(json.dumps({"show": text, "dots": dots, "brightness": bright, "wire": WIRE}))
-WIRE.clear()
+    print(json.dumps({"show": text, "dots": dots, "brightness": bright, "wire": wire.items, "timeline": TIMELINE,
+                      "acks": chip.acks, "ok": d.ok}))
+wire.clear()
 d.off()
-print(json.dumps({"off": True, "wire": WIRE}))
+print(json.dumps({"off": True, "wire": wire.items}))
+
+# the module unplugged: nothing acknowledges; then DIO shorted to ground
+wire.clear()
+chip.present = False
+d.show("123456", 0)
+unplugged = d.ok
+chip.present = True
+chip.host_low = False
+d.show("123456", 0)
+back = d.ok
+chip.ack = True  # something holds DIO low
+d.show("123456", 0)
+print(json.dumps({"unplugged_ok": unplugged, "replugged_ok": back, "stuck_ok": d.ok}))
+chip.ack = False
 
 # DS3231: a chip whose oscillator stopped, set to a time, then read back; then a chip in 12-hour mode
 regs = bytearray(19)

@@ -43,6 +43,9 @@ class FakeBoard:
 
     MODEL = "fake"
     PRESS_AT_BOOT = False
+    SCRUB = False
+    BATTERY_LOW = 2.2
+    WATCHDOG_MS = 8000
 
     def __init__(self, flash_dir, clock):
         self.flash_dir = flash_dir
@@ -61,6 +64,34 @@ class FakeBoard:
         self.t0 = clock.t
         self.phase_ms = 0
         self.reads = 0
+        self.always_on = False
+        self.volts = None  # battery(): None on USB, else the cells' voltage
+        self.watched = False
+        self.last_feed = 0
+        self.feeds = 0
+        self.resets = []  # ms at which the stand-in watchdog would have reset the board
+        self.hang_at = None  # (read number, ms): that read of the serial line blocks this long (a hang)
+
+    def _overdue(self):
+        if self.watched and self.ms - self.last_feed > self.WATCHDOG_MS:
+            self.resets.append(self.last_feed + self.WATCHDOG_MS)
+            self.last_feed = self.ms  # the board restarted
+
+    def watch(self):
+        if not self.watched:
+            self.watched = True
+            self.last_feed = self.ms
+
+    def feed(self):
+        self._overdue()
+        self.feeds += 1
+        self.last_feed = self.ms
+
+    def battery(self):
+        return self.volts
+
+    def facts(self):
+        return ""
 
     def ticks_ms(self):
         return self.ms
@@ -81,6 +112,9 @@ class FakeBoard:
 
     def read(self):
         self.reads += 1
+        if self.hang_at is not None and self.reads == self.hang_at[0]:
+            self.ms += self.hang_at[1]
+            self._overdue()
         data = self.inbox[:64]
         self.inbox = self.inbox[64:]
         return data

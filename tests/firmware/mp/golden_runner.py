@@ -27,20 +27,26 @@ def prepare(d, start):
     return s
 
 
+def protocol(s, clock, start):
+    """The protocol of a token in ``start``: ``"pressed"`` means its display shows the code after a press."""
+    pressed = start.get("pressed", False)
+    return proto.Protocol(s, clock, "host", present=lambda: pressed)
+
+
 def main():
     job = json.loads(sys.stdin.read())
     start = job["start"]
     fresh = job.get("fresh", False)
     s = prepare(job["dir"], start)
     clock = fakes.FakeClock(start["time"], start.get("clock") == "lost")
-    p = proto.Protocol(s, clock, "host")
+    p = protocol(s, clock, start)
     out = sys.stdout
     for line in job["requests"]:
         if fresh:
             s.wipe()
             s = prepare(job["dir"], start)
             clock = fakes.FakeClock(start["time"], start.get("clock") == "lost")
-            p = proto.Protocol(s, clock, "host")
+            p = protocol(s, clock, start)
         replies = p.feed(line.encode() + b"\n")
         out.write(json.dumps([r.decode() for r in replies]) + "\n")
     out.write("STATE " + s.state + "\n")

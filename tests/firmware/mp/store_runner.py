@@ -130,7 +130,7 @@ def truncations(d):
             f.write(data[:n])
         boot = store.Store(d)
         found.append(boot.load())
-    return {"length": len(data), "found": found}
+    return {"length": len(data), "record": data.index(b"\n") + 1, "found": found}
 
 
 def failed_wipe(d):
