@@ -146,6 +146,30 @@ def throwaway_postgres_database(base_url: str | URL) -> Iterator[URL]:
         admin.dispose()
 
 
+@contextmanager
+def migrated_postgres_database(base_url: str | URL) -> Iterator[str]:
+    """A throwaway PostgreSQL database with the verifier's schema (every migration applied); its URL."""
+    from verifier import db
+
+    with throwaway_postgres_database(base_url) as url:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url.render_as_string(hide_password=False)
+
+
+def empty_store(url: str) -> None:
+    """Empty every table of the verifier's schema, the ones later migrations add included (one TRUNCATE)."""
+    from verifier import db
+    from verifier.schema import metadata
+
+    engine = db.make_engine(url)
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 def postgres_server_binaries() -> Path | None:
     """The newest Debian PostgreSQL server's bin/ (initdb, pg_ctl), or None."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if

@@ -78,7 +78,7 @@ def documented_command_lines() -> list[tuple[str, str]]:
 
 def _words(text: str) -> list[str] | None:
     """The words of a documented command line, or None when it is a pattern rather than a command."""
-    text = re.split(r"\s+#|\s&&\s|\s\|\s|\s>\s|\s\|$", text)[0]
+    text = re.split(r"\s+#|\s&&\s|\s\|\s|\s>\s|\s<\s|\s\|$", text)[0]  # a shell's operators end the command
     if any(mark in text for mark in ("…", "...", "/--", "COMMAND")):
         return None  # an elided example or a syntax summary, not a command to copy
     text = re.sub(r"\[[^\]]*\]", "", text)  # optional parts of a synopsis

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.radius.client import SECRET
-from tests.support import Planted, throwaway_postgres_database
-from verifier import db, init_store
+from tests.support import Planted, empty_store, migrated_postgres_database
+from verifier import init_store
 from verifier.radius.clients import add_client
 from verifier.schema import audit
 
@@ -37,11 +37,8 @@ def _logs_never_hold_planted_values(planted, caplog):
 
 @pytest.fixture(scope="session")
 def _pg_radius_url(postgres_base_url):
-    with throwaway_postgres_database(postgres_base_url) as url:
-        engine = db.make_engine(url)
-        db.upgrade(engine)
-        engine.dispose()
-        yield url.render_as_string(hide_password=False)
+    with migrated_postgres_database(postgres_base_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -49,10 +46,7 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'jeton.db'}"
     url = request.getfixturevalue("_pg_radius_url")
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE radius_clients, tickets, tokens, users, audit RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_store(url)
     return url
 
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from tests.support import Planted, throwaway_postgres_database
-from verifier import db, init_store
+from tests.support import Planted, empty_store, migrated_postgres_database
+from verifier import init_store
 from verifier.schema import audit
 
 T0 = 1_800_000_000.0  # a step boundary (30 s and 60 s)
@@ -30,18 +30,8 @@ def _logs_never_hold_planted_values(planted, caplog):
 @pytest.fixture(scope="session")
 def _pg_verifier_url(postgres_base_url):
     """One throwaway PostgreSQL database for the verifier tests, migrated once; emptied before each test."""
-    with throwaway_postgres_database(postgres_base_url) as url:
-        engine = db.make_engine(url)
-        db.upgrade(engine)
-        engine.dispose()
-        yield url.render_as_string(hide_password=False)
-
-
-def _truncate(url: str) -> None:
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE tickets, tokens, users, audit, sessions, throttle RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    with migrated_postgres_database(postgres_base_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -50,7 +40,7 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'jeton.db'}"
     url = request.getfixturevalue("_pg_verifier_url")
-    _truncate(url)
+    empty_store(url)
     return url
 
 
