@@ -108,7 +108,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.after_request(_security_headers)
 
-    from booklet_web import admin, auth, booklet
+    from booklet_web import admin, admin_emergency, auth, booklet  # noqa: F401 - admin_emergency adds admin routes
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(booklet.bp)

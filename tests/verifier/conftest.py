@@ -40,7 +40,8 @@ def _pg_verifier_url(postgres_base_url):
 def _truncate(url: str) -> None:
     engine = db.make_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE tickets, tokens, users, audit, sessions, throttle RESTART IDENTITY CASCADE"))
+        conn.execute(sa.text("TRUNCATE tickets, emergency, tokens, users, audit, sessions, throttle "
+                             "RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
