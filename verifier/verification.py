@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from verifier import audit as audit_log
 from verifier import emergency as emergency_rule
+from verifier import metrics
 from verifier.errors import TicketError
 from verifier.otp import TokenCodes
 from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
@@ -173,6 +174,12 @@ class Verifier:
         ``source`` names where the attempt comes from (the client's address; for RADIUS the NAS and the calling
         station): with it, the attempt goes through throttling first (``Settings.throttle``), and may come back
         THROTTLED, unverified, with ``retry_after`` seconds."""
+        started = time.perf_counter()
+        result = self._authenticate(login, passcode, now, source)
+        metrics.observe_latency(result.outcome.value, time.perf_counter() - started)
+        return result
+
+    def _authenticate(self, login: str, passcode: str, now: float | None, source: str | None) -> Result:
         now = time.time() if now is None else float(now)
         passcode = passcode if isinstance(passcode, str) and passcode.isascii() and passcode.isdigit() else ""
         keys = self.throttle.keys(source, login) if self.settings.throttle and source is not None else None
@@ -397,8 +404,11 @@ class Verifier:
     def _count_failure(self, conn: sa.Connection, ids: list[int], now: float) -> list[tuple[int, int, str]]:
         """One atomic, state-guarded increment: a token locks exactly when its count reaches the limit."""
         limit = self.settings.lockout_after
-        return [tuple(r) for token_id in ids
-                for r in conn.execute(_COUNT_FAILURE, {"b_id": token_id, "limit": limit, "now": now})]
+        counted = [tuple(r) for token_id in ids
+                   for r in conn.execute(_COUNT_FAILURE, {"b_id": token_id, "limit": limit, "now": now})]
+        # the statement only counts tokens in service: one that comes back locked was locked by this failure
+        metrics.count_locks(sum(1 for _id, _count, state in counted if state == "locked"))
+        return counted
 
     def lock_duration(self, lock_count: int) -> float | None:
         """How long the ``lock_count``-th lock in a row lasts (seconds), or None: until an administrator unlocks."""
