@@ -22,6 +22,7 @@ from verifier.errors import (
     InvalidInput,
     InvalidState,
     KeyRingError,
+    LastAdministrator,
     NoKeysError,
     NotFoundError,
     PinPolicyError,
@@ -38,8 +39,8 @@ from verifier.verification import Outcome, Result, Verifier
 
 __all__ = [
     "AlreadyAssigned", "ConcurrentChange", "ConfigurationError", "ConflictError", "DuplicateLogin",
-    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "NoKeysError",
-    "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
+    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "LastAdministrator",
+    "NoKeysError", "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
     "UserNotFound", "VerifierError", "Settings", "Store", "TokenInfo", "UserInfo", "init_store", "insert_user",
     "open_store", "Outcome", "Result", "Verifier",
 ]

@@ -28,6 +28,7 @@ from verifier.errors import (
     InvalidInput,
     InvalidState,
     KeyRingError,
+    LastAdministrator,
     NoKeysError,
     ResyncError,
     TokenNotFound,
@@ -247,8 +248,20 @@ class Store:
             found = conn.execute(sa.select(users.c.id, users.c.role).where(users.c.login == login)).first()
             if found is None:
                 raise UserNotFound(login)
-            if values:
-                conn.execute(users.update().where(users.c.id == found.id).values(**values))
+            change = users.update().where(users.c.id == found.id).values(**values)
+            if found.role == "admin" and role not in (None, "admin"):
+                # Demoting: one conditional UPDATE (only while another administrator exists), so that two
+                # administrators demoting each other at once never leave none. PostgreSQL first locks the
+                # administrators' rows (its UPDATEs would each see the other's row unchanged); SQLite's single
+                # writer runs the two UPDATEs one after the other.
+                conn.execute(sa.select(users.c.id).where(users.c.role == "admin").with_for_update()).all()
+                other = users.alias("other")
+                change = change.where(sa.select(other.c.id).where(other.c.role == "admin",
+                                                                  other.c.id != found.id).exists())
+                if not conn.execute(change).rowcount:
+                    raise LastAdministrator(login)
+            elif values:
+                conn.execute(change)
             if role is not None and role != found.role:
                 end_user_sessions(conn, found.id)  # what the user may do changed: every session ends now
             audit_log.write(conn, action="user.update", outcome="ok", actor=actor, login=login,

@@ -284,3 +284,14 @@ def test_emergency_prints_the_code_once_and_end_ends_it(admin, db_url, keys_file
     assert verifier.authenticate("mdupont", "2846" + code).outcome is Outcome.REJECT
     assert admin("emergency", "mdupont", "--end")[1] == "mdupont n'avait pas d'accès de secours.\n"
     store.close()
+
+
+def test_the_last_administrator_keeps_her_role(admin):
+    admin("init")
+    assert admin("users", "add", "chef", "--role", "admin")[0] == 0
+    status, _, err = admin("users", "set-role", "chef", "teacher")
+    assert status == 1
+    assert err == ("jeton-admin : erreur : chef est le seul administrateur : nommez d'abord un autre "
+                   "administrateur\n")
+    assert admin("users", "add", "adjoint", "--role", "admin")[0] == 0
+    assert admin("users", "set-role", "chef", "teacher")[0] == 0

@@ -31,6 +31,7 @@ def resources(world):
         "import": "/admin/import",
         "export XML": "/admin/export.xml",
         "accès de secours": "/admin/secours/jdupont",
+        "confirmation": "/admin/cles/confirmer?action=desactiver&serie=JT-0001",
     }
 
 
@@ -50,6 +51,7 @@ READ = {
     "import": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "export XML": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 200},
 }
 
 
@@ -83,7 +85,8 @@ def write_actions(world):
         "valider 3A": ("/livret/competence", {"classe": a, "eleve": pa, "competence": "C1", "action": "administrer"}),
         "affecter": ("/admin/affectations", {"enseignant": world.users["jdupont"], "classe": b, "action": "ajouter"}),
         "débloquer": ("/admin/cles/action", {"serie": "JT-0001", "action": "debloquer"}),
-        "rôle": ("/admin/cles/action", {"identifiant": "jdupont", "action": "role", "role": "admin"}),
+        "rôle": ("/admin/cles/action", {"identifiant": "jdupont", "action": "role", "role": "admin",
+                                        "confirme": "oui"}),
         "accès de secours sans PIN": ("/admin/secours/jdupont", {"action": "delivrer"}),
         "fin de l'accès de secours": ("/admin/secours/jdupont", {"action": "terminer"}),
     }
