@@ -126,3 +126,28 @@ def test_jeton_admin_refuses_to_demote_the_last_administrator(world):
 def test_a_confirmation_page_for_nothing_is_404(world, client, query):
     world.log_in(client, "adurand")
     assert client.get("/admin/cles/confirmer", query_string=query).status_code == 404
+
+
+def test_annuler_a_validation_asks_first_then_cancels(any_world):
+    world = any_world
+    admin = world.app.test_client()
+    world.log_in(admin, "adurand")
+    pupil = world.pupil_ids("3A")[0]
+    url = f"/livret?classe={world.class_id('3A')}&eleve={pupil}&competence=C3"
+    page = admin.get(url).text
+    form = re.search(r'<form method="post" action="([^"]+)" class="administrer">(.*?)</form>', page, re.S)
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(2)))
+    admin.post(form.group(1), data={**fields, "action": "administrer"})
+    page = admin.get(url).text
+    assert "La compétence 3 est validée" in page
+    cancel = re.search(r'<form method="get" action="([^"]+)" class="administrer">(.*?)</form>', page, re.S)
+    assert "<strong>Annuler</strong>" in cancel.group(2)
+    confirm = admin.get(cancel.group(1), query_string=dict(re.findall(r'name="(\w+)" value="([^"]*)"',
+                                                                      cancel.group(2))))
+    assert confirm.status_code == 200
+    assert "la compétence 3 ne sera plus validée pour" in confirm.text
+    assert "Revenir au livret sans rien changer" in confirm.text
+    assert "La compétence 3 est validée" in admin.get(url).text  # looking changed nothing
+    done = press(admin, confirm.text, "Annuler la validation")
+    assert "La validation de la compétence 3 est annulée." in done.text
+    assert "La compétence 3 est validée" not in admin.get(url).text
