@@ -200,13 +200,6 @@ def token_action():
     return redirect(url_for("admin.tokens"))
 
 
-@bp.route("/journal-connexions")
-@admin_required
-def login_audit():
-    """The verifier's audit: every login attempt and every administrative act on users and tokens."""
-    return render_template("admin/journal_connexions.html", rows=services().store.audit(limit=500))
-
-
 @bp.route("/sessions", methods=["GET", "POST"])
 @admin_required
 def sessions():

@@ -69,9 +69,13 @@ def write(conn: sa.Connection, *, action: str, outcome: str, actor: str = "syste
 
 
 def query(conn: sa.Connection, *, login: str | None = None, serial: str | None = None, since: float | None = None,
-          until: float | None = None, action: str | None = None, limit: int | None = None) -> list[AuditEntry]:
-    """Audit rows, newest first, filtered by login, token serial, time range [since, until) and action prefix."""
+          until: float | None = None, action: str | None = None, limit: int | None = None,
+          outcomes: tuple[str, ...] | None = None) -> list[AuditEntry]:
+    """Audit rows, newest first, filtered by login, token serial, time range [since, until), action prefix and
+    outcomes."""
     stmt = sa.select(audit).order_by(audit.c.at.desc(), audit.c.id.desc())
+    if outcomes:
+        stmt = stmt.where(audit.c.outcome.in_(outcomes))
     if login is not None:
         stmt = stmt.where(audit.c.login == login)
     if serial is not None:

@@ -621,12 +621,12 @@ class Store:
     # -- audit -------------------------------------------------------------------------------------------------
 
     def audit(self, *, login: str | None = None, serial: str | None = None, since: float | None = None,
-              until: float | None = None, action: str | None = None,
-              limit: int | None = None) -> list[audit_log.AuditEntry]:
+              until: float | None = None, action: str | None = None, limit: int | None = None,
+              outcomes: tuple[str, ...] | None = None) -> list[audit_log.AuditEntry]:
         """Audit rows, newest first (see :func:`verifier.audit.query`)."""
         with self.engine.connect() as conn:
             return audit_log.query(conn, login=login, serial=serial, since=since, until=until, action=action,
-                                   limit=limit)
+                                   limit=limit, outcomes=outcomes)
 
     def record(self, action: str, outcome: str = "ok", *, actor: str = "system", login: str | None = None,
                serial: str | None = None, source: str | None = None, detail: str | None = None) -> None:

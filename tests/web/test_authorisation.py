@@ -32,6 +32,7 @@ def resources(world):
         "export XML": "/admin/export.xml",
         "accès de secours": "/admin/secours/jdupont",
         "confirmation": "/admin/cles/confirmer?action=desactiver&serie=JT-0001",
+        "journal des connexions CSV": "/admin/journal-connexions.csv",
     }
 
 
@@ -52,6 +53,7 @@ READ = {
     "export XML": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "journal des connexions CSV": {"jdupont": 403, "mmartin": 403, "adurand": 200},
 }
 
 
