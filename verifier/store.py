@@ -434,7 +434,7 @@ class Store:
             if end_emergency:
                 for holder in {row.user_id, new.get("user_id")} - {None}:
                     emergency.end_for_user(conn, holder, login=login or row.login, actor=actor,
-                                      reason=f"token {serial} {action}", now=now)
+                                           reason=f"token {serial} {action}", now=now)
             audit_log.write(conn, action=f"token.{action}", outcome=new.get("state", row.state), actor=actor,
                             serial=serial, login=login or row.login, detail=detail, now=now)
         return self.get_token(serial)
