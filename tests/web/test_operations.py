@@ -146,15 +146,18 @@ def test_serve_sums_the_counts_of_every_worker(tmp_path, port):
                 time.sleep(0.2)
         for n in range(12):  # each request on a new connection: the two workers share them out
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-            page = opener.open(f"{base}/connexion/").read().decode()
+            with opener.open(f"{base}/connexion/") as answer:
+                page = answer.read().decode()
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
             form = urllib.parse.urlencode({"csrf_token": token, "identifiant": f"inconnu{n}",
                                            "passcode": PIN + "123456"}).encode()
             with pytest.raises(urllib.error.HTTPError) as refused:
                 opener.open(f"{base}/connexion/", data=form)
+            refused.value.close()
             assert refused.value.code == 401
         for _ in range(6):  # whichever worker answers, it tells the sum
-            text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()  # noqa: S310
+            with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:  # noqa: S310 - our own server
+                text = answer.read().decode()
             assert value(text, "jeton_auth_attempts_total", outcome="REJECT", reason="unknown") == 12
     finally:
         server.terminate()
