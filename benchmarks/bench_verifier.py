@@ -6,7 +6,9 @@ Figures:
 - failing checks/s (wrong PIN), one process, SQLite;
 - successful checks/s with the optional scrypt PIN KDF, against the default;
 - the time of a refused attempt on a locked token, and for an unknown login, against a wrong passcode on an
-  active token (the caller must not tell them apart by time: ratios near 1).
+  active token (the caller must not tell them apart by time: ratios near 1);
+- what issue 17 adds: successful checks/s with the Prometheus counts against the same without them, and failing
+  checks/s with the emergency-access look-up against the same without it (ratios near 1).
 Baseline ("floor"): the primitives of one check alone: AES-GCM decrypt of the secret, the peppered PIN hash, the
 HMAC window (±1 step; a failing check also computes the ±10 resync window), and one commit of a one-row UPDATE on
 the same database, in the same number of processes as the figure. On PostgreSQL the floor's UPDATE commits on its
@@ -22,6 +24,7 @@ import os
 import secrets
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -142,7 +145,42 @@ def _sqlite_figures(tmp: Path, quick: bool) -> list[Figure]:
     figures.append(Figure("successful checks/s, SQLite, scrypt PIN KDF (n=2^14)", kcount / slow, "checks/s",
                           "the default (pepper only)", count / good, note="optional, off by default"))
     figures += _refusal_times(url, keys, users, start, 60 if quick else 600)
+    figures += _console_costs(url, keys, users, start + 20_000, count)
     return figures
+
+
+@contextmanager
+def _without(obj, name: str, replacement):
+    """``obj.name`` replaced for the baseline of a figure (the shipped code measured against itself without one
+    part, in the same run)."""
+    saved = getattr(obj, name)
+    setattr(obj, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(obj, name, saved)
+
+
+def _console_costs(url: str, keys: Path, users, start: int, count: int) -> list[Figure]:
+    """What issue 17 adds to a check: the Prometheus counts (every check), and the emergency-access look-up (a
+    failing check reads the login's live emergency access before it counts the failure)."""
+    from verifier import audit, metrics
+
+    def no_count(*_args, **_kw):
+        return None
+
+    counted = median([_checks(url, keys, users, count, start + i * 1000) for i in range(3)])
+    with _without(audit, "count_audit", no_count), _without(metrics, "observe_latency", no_count):
+        silent = median([_checks(url, keys, users, count, start + 5000 + i * 1000) for i in range(3)])
+    looked = median([_checks(url, keys, users, count, start + 10_000, good=False) for _ in range(3)])
+    with _without(Verifier, "_urgent", lambda *_a: []):
+        skipped = median([_checks(url, keys, users, count, start + 10_000, good=False) for _ in range(3)])
+    return [
+        Figure("successful checks/s, SQLite, with the Prometheus counts", count / counted, "checks/s",
+               "the same checks, counting nothing", count / silent),
+        Figure("failing checks/s (wrong PIN), SQLite, with the emergency-access look-up", count / looked,
+               "checks/s", "the same checks, without the look-up", count / skipped),
+    ]
 
 
 def _refusal_times(url: str, keys: Path, users, start: int, count: int) -> list[Figure]:

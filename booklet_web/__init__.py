@@ -59,9 +59,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         JETON_PROXY=False,
         # True when served over HTTPS (set by `jeton-web serve` unless --insecure-http): HSTS, __Host- cookie
         JETON_HTTPS=False,
+        # who may read /healthz and /metrics: comma-separated addresses or networks (default: this host only)
+        JETON_OPS_ALLOW=os.environ.get("JETON_OPS_ALLOW"),
     )
     if test_config:
         app.config.from_mapping(test_config)
+    from booklet_web.operations import allowed_networks
+
+    try:
+        app.config["JETON_OPS_NETWORKS"] = allowed_networks(app.config["JETON_OPS_ALLOW"])
+    except ValueError:
+        raise RuntimeError("JETON_OPS_ALLOW: comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8") \
+            from None
     keys_file = app.config["JETON_KEYS_FILE"]
     if not keys_file:
         raise RuntimeError("no key file: give --keys FILE or set JETON_KEYS_FILE")
@@ -108,8 +117,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.after_request(_security_headers)
 
-    from booklet_web import admin, auth, booklet
+    # admin_audit, admin_confirm and admin_emergency add their routes to admin's blueprint
+    from booklet_web import admin, admin_audit, admin_confirm, admin_emergency, auth, booklet, operations  # noqa: F401
 
+    app.register_blueprint(operations.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(booklet.bp)
     app.register_blueprint(admin.bp)

@@ -149,6 +149,11 @@ def tokens():
                            states=STATES_FR, form=EmptyForm())
 
 
+#: acts that take something away: they run only from their confirmation page (``admin_confirm``), which says what
+#: will happen; a POST without ``confirme=oui`` is sent there and changes nothing
+CONFIRMED = ("desaffecter", "reinitialiser-pin", "desactiver", "bloquer", "role")
+
+
 @bp.route("/cles/action", methods=["POST"])
 @admin_required
 def token_action():
@@ -160,6 +165,9 @@ def token_action():
     serial = (request.form.get("serie") or "").strip()[:16]
     action = request.form.get("action", "")
     actor = g.user.login
+    if action in CONFIRMED and request.form.get("confirme") != "oui":
+        params = {k: request.form.get(k, "")[:64] for k in ("serie", "identifiant", "role") if k in request.form}
+        return redirect(url_for("admin.confirm", action=action, **params), 303)
     try:
         if action == "affecter":
             login = (request.form.get("identifiant") or "").strip()[:64]
@@ -183,18 +191,13 @@ def token_action():
         flash("Clé ou utilisateur introuvable.", "erreur")
     except verifier.InvalidState as exc:
         flash(f"Action impossible : la clé {serial} est {STATES_FR.get(exc.state, exc.state)}.", "erreur")
+    except verifier.LastAdministrator as exc:
+        flash(f"Action impossible : {exc.french}.", "erreur")
     except verifier.ConflictError:
         flash("Action impossible dans l'état actuel : rechargez la page et recommencez.", "erreur")
     except verifier.InvalidInput:
         flash("Valeur invalide.", "erreur")
     return redirect(url_for("admin.tokens"))
-
-
-@bp.route("/journal-connexions")
-@admin_required
-def login_audit():
-    """The verifier's audit: every login attempt and every administrative act on users and tokens."""
-    return render_template("admin/journal_connexions.html", rows=services().store.audit(limit=500))
 
 
 @bp.route("/sessions", methods=["GET", "POST"])

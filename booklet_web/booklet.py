@@ -190,6 +190,9 @@ def competence_action():
         else:
             flash(f"La compétence {number} était déjà validée.", "erreur")
     elif action == "annuler":
+        if request.form.get("confirme") != "oui":  # only the confirmation page's button cancels
+            return redirect(url_for("booklet.cancel_page", classe=class_id, eleve=pupil_id,
+                                    competence=competence_id), 303)
         if cancel_competence(svc.db.writer, svc.ref, g.user, class_id, pupil_id, competence_id, _now()):
             flash(f"La validation de la compétence {number} est annulée.", "ok")
         else:
@@ -197,6 +200,24 @@ def competence_action():
     else:
         abort(400)
     return _back(class_id, [pupil_id], competence_id)
+
+
+@bp.route("/livret/annuler")
+@admin_required
+def cancel_page():
+    """Annuler: say whose validation of which compétence will be cancelled, then offer the button that does it."""
+    class_id = _int(request.args.get("classe"), "de classe")
+    pupil_id = _int(request.args.get("eleve"), "d'élève")
+    competence_id = _competence(request.args.get("competence"))
+    svc = services()
+    with svc.db.engine.connect() as conn:
+        pupil = selected_pupils(conn, g.user, class_id, [pupil_id])[0]
+        validation = validations_for(conn, [pupil_id]).get((pupil_id, competence_id))
+    if validation is None:
+        flash(f"La compétence {competence_id[1:]} n'était pas validée.", "erreur")
+        return _back(class_id, [pupil_id], competence_id)
+    return render_template("booklet/annuler.html", pupil=pupil, validation=validation, form=EmptyForm(),
+                           competence=svc.ref.competence(competence_id), class_id=class_id)
 
 
 @bp.route(f"/eleve/<{URL_ID}:pupil_id>/livret")

@@ -111,20 +111,31 @@ def import_roster(csv_file, db_url: str) -> None:
 @click.option("--insecure-http", is_flag=True,
               help="Cookie de session aussi en HTTP simple (tests, démo) ; en production, servir derrière HTTPS.")
 @click.option("--proxy", is_flag=True, help="Faire confiance aux X-Forwarded-* d'un proxy inverse (qui fait le TLS).")
-def serve(db_url: str, keys_file: str | None, bind: str, workers: int, insecure_http: bool, proxy: bool) -> None:
+@click.option("--ops-allow", envvar="JETON_OPS_ALLOW", default=None, metavar="RÉSEAUX",
+              help="Adresses ou réseaux (séparés par des virgules) autorisés à lire /healthz et /metrics "
+                   "(défaut : ce serveur seulement, 127.0.0.0/8 et ::1).")
+def serve(db_url: str, keys_file: str | None, bind: str, workers: int, insecure_http: bool, proxy: bool,
+          ops_allow: str | None) -> None:
     """Servir l'application avec gunicorn (plusieurs processus peuvent partager un PostgreSQL)."""
-    from booklet_web.server import run_gunicorn
+    from booklet_web.operations import allowed_networks
+    from booklet_web.server import metrics_folder, run_gunicorn
 
     if not keys_file:
         raise click.ClickException("aucun trousseau de clés : indiquez --keys FICHIER ou JETON_KEYS_FILE")
+    try:
+        allowed_networks(ops_allow)
+    except ValueError:
+        raise click.ClickException(f"--ops-allow : adresse ou réseau invalide dans {ops_allow!r} "
+                                   "(par exemple 127.0.0.1,10.0.0.0/8)") from None
     config = {"JETON_DB_URL": db_url, "JETON_KEYS_FILE": keys_file, "SESSION_COOKIE_SECURE": not insecure_http,
-              "JETON_HTTPS": not insecure_http, "JETON_PROXY": proxy}
-    # Build one app now so that a wrong database or key file is one clear error before any worker starts.
-    from booklet_web import create_app
+              "JETON_HTTPS": not insecure_http, "JETON_PROXY": proxy, "JETON_OPS_ALLOW": ops_allow}
+    with metrics_folder():  # before the first metric exists: every worker's counts in one folder, summed
+        # Build one app now so that a wrong database or key file is one clear error before any worker starts.
+        from booklet_web import create_app
 
-    create_app(config)
-    click.echo(f"jeton-web: http{'' if insecure_http else 's'}://{bind}/ ({workers} worker(s))", err=True)
-    run_gunicorn(config, bind=bind, workers=workers)
+        create_app(config)
+        click.echo(f"jeton-web: http{'' if insecure_http else 's'}://{bind}/ ({workers} worker(s))", err=True)
+        run_gunicorn(config, bind=bind, workers=workers)
 
 
 @cli.command()

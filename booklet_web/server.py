@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -31,3 +37,22 @@ def run_gunicorn(config: dict, *, bind: str, workers: int, threads: int = THREAD
     _Gunicorn(config, {"bind": bind, "workers": workers, "worker_class": "gthread", "threads": threads,
                        "accesslog": "-", "timeout": 30, "keepalive": 5, "graceful_timeout": 10,
                        "limit_request_line": 4094, "limit_request_fields": 50}).run()
+
+
+@contextmanager
+def metrics_folder() -> Iterator[str]:
+    """The folder where every worker process keeps its metrics (prometheus_client's multiprocess mode), so that
+    ``/metrics`` answers the sum of all workers, whichever answers it. ``PROMETHEUS_MULTIPROC_DIR`` when the
+    operator set it (then it is theirs to empty before a start); otherwise a new private folder (0700), removed at
+    the end, so that no count of an earlier run is summed in."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        yield given
+        return
+    folder = tempfile.mkdtemp(prefix="jeton-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield folder
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -19,7 +19,8 @@ import importlib
 # (verifier.clikit) do not pay for SQLAlchemy and the store when a command never opens it.
 _ERRORS = (
     "AlreadyAssigned", "ConcurrentChange", "ConfigurationError", "ConflictError", "DuplicateLogin",
-    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "NoKeysError",
+    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "LastAdministrator",
+    "NoKeysError",
     "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
     "UserNotFound", "VerifierError",
 )
@@ -42,8 +43,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "AlreadyAssigned", "ConcurrentChange", "ConfigurationError", "ConflictError", "DuplicateLogin",
-    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "NoKeysError",
-    "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
+    "DuplicateSerial", "ImportFileError", "InvalidInput", "InvalidState", "KeyRingError", "LastAdministrator",
+    "NoKeysError", "NotFoundError", "PinPolicyError", "ResyncError", "SchemaError", "TicketError", "TokenNotFound",
     "UserNotFound", "VerifierError", "Settings", "Store", "TokenInfo", "UserInfo", "init_store", "insert_user",
     "open_store", "Outcome", "Result", "Verifier",
 ]

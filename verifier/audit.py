@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from verifier.csv_cells import safe_cell
+from verifier.metrics import count_audit
 from verifier.schema import audit
 
 log = logging.getLogger("verifier.audit")
@@ -50,7 +51,9 @@ def row(*, action: str, outcome: str, actor: str = "system", login: str | None =
 
 
 def logged(values: dict) -> None:
-    """Log the facts of an audit row written by the caller (the same line :func:`write` logs)."""
+    """Log the facts of an audit row written by the caller (the same line :func:`write` logs), and count it in the
+    metrics (``verifier.metrics``)."""
+    count_audit(values)
     log.info("%s %s actor=%s login=%s serial=%s%s", values["action"], values["outcome"], values["actor"],
              values["login"], values["serial"], f" ({values['detail']})" if values["detail"] else "")
 
@@ -66,9 +69,13 @@ def write(conn: sa.Connection, *, action: str, outcome: str, actor: str = "syste
 
 
 def query(conn: sa.Connection, *, login: str | None = None, serial: str | None = None, since: float | None = None,
-          until: float | None = None, action: str | None = None, limit: int | None = None) -> list[AuditEntry]:
-    """Audit rows, newest first, filtered by login, token serial, time range [since, until) and action prefix."""
+          until: float | None = None, action: str | None = None, limit: int | None = None,
+          outcomes: tuple[str, ...] | None = None) -> list[AuditEntry]:
+    """Audit rows, newest first, filtered by login, token serial, time range [since, until), action prefix and
+    outcomes."""
     stmt = sa.select(audit).order_by(audit.c.at.desc(), audit.c.id.desc())
+    if outcomes:
+        stmt = stmt.where(audit.c.outcome.in_(outcomes))
     if login is not None:
         stmt = stmt.where(audit.c.login == login)
     if serial is not None:

@@ -361,6 +361,54 @@ def retire(ctx: click.Context, serial: str, reason: str, force: bool) -> None:
     click.echo(f"Clé {serial} retirée.")
 
 
+def _parse_until(value: str | None, timezone: str, now: float) -> float | None:
+    """``HH:MM`` (today, local time), or an ISO date and time (local time unless it names its offset)."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    try:
+        if len(value) <= 5 and ":" in value:
+            hours, minutes = (int(part) for part in value.split(":"))
+            parsed = datetime.fromtimestamp(now, zone).replace(hour=hours, minute=minutes, second=0, microsecond=0)
+        else:
+            parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.UsageError(f"--until : heure invalide {value!r} (HH:MM aujourd'hui, ou AAAA-MM-JJTHH:MM, "
+                               f"heure de {timezone})") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).timestamp()
+
+
+def _local(ts: float, timezone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(ts, ZoneInfo(timezone)).strftime(f"%d/%m/%Y à %H:%M ({timezone})")
+
+
+@cli.command()
+@click.argument("login")
+@click.option("--until", default=None, metavar="HEURE",
+              help="Fin de validité : HH:MM aujourd'hui ou AAAA-MM-JJTHH:MM, heure locale (défaut : minuit).")
+@click.option("--uses", type=click.IntRange(1, 100), default=None,
+              help="Nombre de connexions permises (défaut : réglage emergency_uses, 1).")
+@click.option("--end", "end", is_flag=True, help="Mettre fin à l'accès de secours (clé retrouvée).")
+@click.pass_context
+def emergency(ctx: click.Context, login: str, until: str | None, uses: int | None, end: bool) -> None:
+    """Accès de secours (clé perdue ou oubliée) : un code temporaire, à taper après le PIN à la place du code de
+    la clé ; affiché une seule fois. --end y met fin."""
+    store = _store(ctx)
+    if end:
+        ended = store.end_emergency(login, actor=_actor())
+        click.echo(f"Accès de secours de {login} terminé." if ended else f"{login} n'avait pas d'accès de secours.")
+        return
+    tz = store.settings.timezone
+    issued = store.issue_emergency(login, until=_parse_until(until, tz, time.time()), uses=uses, actor=_actor())
+    click.echo(f"Accès de secours pour {login} (clé {issued.serial}) : code {issued.code}")
+    click.echo(f"À taper après son PIN, à la place du code de la clé ; valable jusqu'au "
+               f"{_local(issued.expires_at, tz)}, {issued.uses} connexion(s). Ce code ne sera plus affiché.")
+
+
 @cli.command()
 @click.option("--user", "login", default=None, help="Seulement cet utilisateur.")
 @click.option("--token", "serial", default=None, help="Seulement cette clé.")

@@ -85,6 +85,15 @@ class AlreadyAssigned(InvalidState):
         super().__init__(serial, state, "assign it: unassign it first", ("ready",))
 
 
+class LastAdministrator(ConflictError):
+    """The change would leave no administrator: another one must be named first."""
+
+    def __init__(self, login: str) -> None:
+        super().__init__(f"{login!r} is the last administrator: make someone else an administrator first",
+                         french=f"{login} est le seul administrateur : nommez d'abord un autre administrateur")
+        self.login = login
+
+
 class ConcurrentChange(ConflictError):
     """Another process changed the row first; nothing was written. Retry the action."""
 

@@ -130,3 +130,22 @@ radius_clients = sa.Table(
     sa.Column("legacy", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+#: emergency access for a lost or forgotten token (DESIGN.md §4): a temporary code, stored peppered like a PIN,
+#: typed after the PIN of ``token_id`` (the user's token when it was issued) until ``expires_at``, ``uses_left``
+#: times; ``ended_at`` once used up, ended by an administrator, or when the token is found or replaced
+emergency = sa.Table(
+    "emergency",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("tokens.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("code_hash", sa.String(200), nullable=False),
+    sa.Column("issued_at", sa.Float, nullable=False),
+    sa.Column("issued_by", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("uses_left", sa.Integer, nullable=False),
+    sa.Column("fail_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+)

@@ -51,6 +51,13 @@ class Settings:
     scrypt_n: int = 2**14
     #: steps searched on either side of now by ``jeton-admin resync``
     admin_resync_window: int = 120
+    #: emergency access (a lost or forgotten token): digits of the temporary code typed after the PIN, logins it
+    #: allows by default, and the longest it may last (days); by default it ends at midnight in ``timezone``
+    emergency_digits: int = 8
+    emergency_uses: int = 1
+    emergency_max_days: float = 14.0
+    #: the installation's time zone: end of day for emergency access, times on screens
+    timezone: str = "Europe/Paris"
 
     def __post_init__(self) -> None:
         if not 0 <= self.window <= self.resync_window:
@@ -73,6 +80,16 @@ class Settings:
             raise ValueError("settings: need 0 < session_idle <= session_lifetime")
         if self.ticket_ttl <= 0:
             raise ValueError("settings: ticket_ttl must be positive")
+        if not 8 <= self.emergency_digits <= 12:
+            raise ValueError("settings: emergency_digits is 8 to 12 (more than a token's code)")
+        if self.emergency_uses < 1 or self.emergency_max_days <= 0:
+            raise ValueError("settings: need emergency_uses >= 1 and emergency_max_days > 0")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except (ValueError, KeyError, OSError):
+            raise ValueError(f"settings: unknown time zone {self.timezone!r}") from None
 
 
 def settings_from_env(environ: dict | None = None) -> Settings:

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
-from verifier import db
+from verifier import db, emergency
 from verifier.errors import (
     AlreadyAssigned,
     ConcurrentChange,
@@ -28,6 +28,7 @@ from verifier.errors import (
     InvalidInput,
     InvalidState,
     KeyRingError,
+    LastAdministrator,
     NoKeysError,
     ResyncError,
     TokenNotFound,
@@ -247,8 +248,20 @@ class Store:
             found = conn.execute(sa.select(users.c.id, users.c.role).where(users.c.login == login)).first()
             if found is None:
                 raise UserNotFound(login)
-            if values:
-                conn.execute(users.update().where(users.c.id == found.id).values(**values))
+            change = users.update().where(users.c.id == found.id).values(**values)
+            if found.role == "admin" and role not in (None, "admin"):
+                # Demoting: one conditional UPDATE (only while another administrator exists), so that two
+                # administrators demoting each other at once never leave none. PostgreSQL first locks the
+                # administrators' rows (its UPDATEs would each see the other's row unchanged); SQLite's single
+                # writer runs the two UPDATEs one after the other.
+                conn.execute(sa.select(users.c.id).where(users.c.role == "admin").with_for_update()).all()
+                other = users.alias("other")
+                change = change.where(sa.select(other.c.id).where(other.c.role == "admin",
+                                                                  other.c.id != found.id).exists())
+                if not conn.execute(change).rowcount:
+                    raise LastAdministrator(login)
+            elif values:
+                conn.execute(change)
             if role is not None and role != found.role:
                 end_user_sessions(conn, found.id)  # what the user may do changed: every session ends now
             audit_log.write(conn, action="user.update", outcome="ok", actor=actor, login=login,
@@ -392,9 +405,10 @@ class Store:
 
     def _change(self, serial: str, action: str, allowed: tuple[str, ...] | None, values: dict, *, actor: str,
                 now: float | None, login: str | None = None, detail: str | None = None,
-                refuse=None, end_sessions: bool = False) -> TokenInfo:
+                refuse=None, end_sessions: bool = False, end_emergency: bool = False) -> TokenInfo:
         """Read the token, check its state, then one compare-and-set UPDATE and an audit row; with
-        ``end_sessions``, every session of the token's holder ends in the same transaction."""
+        ``end_sessions``, every session of the token's holder ends in the same transaction; with
+        ``end_emergency`` (the token is found or replaced), the emergency access of its holder, old or new."""
         now = _now(now)
         with self.transaction() as conn:
             row = conn.execute(
@@ -417,6 +431,10 @@ class Store:
             conn.execute(tickets.delete().where(tickets.c.token_id == row.id, tickets.c.used_at.is_(None)))
             if end_sessions:
                 end_user_sessions(conn, row.user_id)
+            if end_emergency:
+                for holder in {row.user_id, new.get("user_id")} - {None}:
+                    emergency.end_for_user(conn, holder, login=login or row.login, actor=actor,
+                                           reason=f"token {serial} {action}", now=now)
             audit_log.write(conn, action=f"token.{action}", outcome=new.get("state", row.state), actor=actor,
                             serial=serial, login=login or row.login, detail=detail, now=now)
         return self.get_token(serial)
@@ -453,21 +471,22 @@ class Store:
             "state": "assigned", "user_id": user.id, "assigned_at": now, "pin_hash": None, "fail_count": 0,
             "drift": 0, "locked_at": None, "lock_count": 0, "state_reason": None,
         }, actor=actor, now=now, login=login,
-            refuse=lambda s, st: AlreadyAssigned(s, st) if st in HELD else InvalidState(s, st, "assign", ASSIGNABLE))
+            refuse=lambda s, st: AlreadyAssigned(s, st) if st in HELD else InvalidState(s, st, "assign", ASSIGNABLE),
+            end_emergency=True)
 
     def unassign(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
         """Take a token back from its user: ``ready`` again, PIN, counters and drift reset."""
         return self._change(serial, "unassign", (*HELD, "disabled"), {
             "state": "ready", "user_id": None, "assigned_at": None, "pin_hash": None, "fail_count": 0, "drift": 0,
             "locked_at": None, "lock_count": 0, "state_reason": None,
-        }, actor=actor, now=now, end_sessions=True)
+        }, actor=actor, now=now, end_sessions=True, end_emergency=True)
 
     def unlock(self, serial: str, *, actor: str = "system", now: float | None = None) -> TokenInfo:
         """Unlock a locked token: failures reset, back to ``active`` (or ``assigned`` when it has no PIN)."""
         return self._change(serial, "unlock", ("locked",), {
             "state": lambda r: "active" if r.pin_hash else "assigned", "fail_count": 0, "locked_at": None,
             "lock_count": 0,
-        }, actor=actor, now=now)
+        }, actor=actor, now=now, end_emergency=True)
 
     def lock(self, serial: str, reason: str = "locked by an administrator", *, actor: str = "system",
              now: float | None = None) -> TokenInfo:
@@ -512,6 +531,21 @@ class Store:
             "drift": step - now_step, "last_step": step, "fail_count": 0, "locked_at": None,
             "state": lambda r: "active" if r.pin_hash else "assigned",
         }, actor=actor, now=now, detail=f"drift={step - now_step:+d} steps")
+
+    # -- emergency access (verifier.emergency) -------------------------------------------------------------
+
+    def issue_emergency(self, login: str, *, until: float | None = None, uses: int | None = None,
+                        actor: str = "system", now: float | None = None):
+        """Emergency access for a user whose token is lost or at home: see :func:`verifier.emergency.issue`."""
+        return emergency.issue(self, login, until=until, uses=uses, actor=actor, now=now)
+
+    def end_emergency(self, login: str, *, actor: str = "system", now: float | None = None) -> int:
+        """End a user's emergency access (0 when there was none)."""
+        return emergency.end(self, login, actor=actor, now=now)
+
+    def emergency_status(self, login: str, now: float | None = None):
+        """The user's live emergency access, without its code, or None."""
+        return emergency.status(self, login, now)
 
     # -- import and keys ---------------------------------------------------------------------------------------
 
@@ -590,12 +624,12 @@ class Store:
     # -- audit -------------------------------------------------------------------------------------------------
 
     def audit(self, *, login: str | None = None, serial: str | None = None, since: float | None = None,
-              until: float | None = None, action: str | None = None,
-              limit: int | None = None) -> list[audit_log.AuditEntry]:
+              until: float | None = None, action: str | None = None, limit: int | None = None,
+              outcomes: tuple[str, ...] | None = None) -> list[audit_log.AuditEntry]:
         """Audit rows, newest first (see :func:`verifier.audit.query`)."""
         with self.engine.connect() as conn:
             return audit_log.query(conn, login=login, serial=serial, since=since, until=until, action=action,
-                                   limit=limit)
+                                   limit=limit, outcomes=outcomes)
 
     def record(self, action: str, outcome: str = "ok", *, actor: str = "system", login: str | None = None,
                serial: str | None = None, source: str | None = None, detail: str | None = None) -> None:

@@ -23,6 +23,8 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
+from verifier import emergency as emergency_rule
+from verifier import metrics
 from verifier.errors import TicketError
 from verifier.otp import TokenCodes
 from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
@@ -172,6 +174,12 @@ class Verifier:
         ``source`` names where the attempt comes from (the client's address; for RADIUS the NAS and the calling
         station): with it, the attempt goes through throttling first (``Settings.throttle``), and may come back
         THROTTLED, unverified, with ``retry_after`` seconds."""
+        started = time.perf_counter()
+        result = self._authenticate(login, passcode, now, source)
+        metrics.observe_latency(result.outcome.value, time.perf_counter() - started)
+        return result
+
+    def _authenticate(self, login: str, passcode: str, now: float | None, source: str | None) -> Result:
         now = time.time() if now is None else float(now)
         passcode = passcode if isinstance(passcode, str) and passcode.isascii() and passcode.isdigit() else ""
         keys = self.throttle.keys(source, login) if self.settings.throttle and source is not None else None
@@ -218,6 +226,9 @@ class Verifier:
                     self._timed_unlock(tx, rows, now)
                 return None  # the unlock commits; then read again
             if not rows:
+                urgent = self._urgent(conn, login, now)
+                if urgent:  # a disabled (lost) token, and emergency access issued for its holder
+                    return self._emergency(conn, urgent, [], login, passcode, now, source, "")
                 self._decide(self._dummy_row, passcode, now)  # the work of a real check, on no real token
                 with self._transaction(conn) as tx:
                     self.throttle.decoy(tx, login, now)  # a one-row write, as a counted failure makes
@@ -236,10 +247,52 @@ class Verifier:
             decisions = [self._decide(r, passcode, now) for r in live]
             win = next((d for d in decisions if d.outcome is not Outcome.REJECT), None)
             if win is None:
+                reason = ",".join(sorted({d.reason for d in decisions}))
+                urgent = self._urgent(conn, login, now)
+                if urgent:  # the token is at home: emergency access, typed after the PIN
+                    return self._emergency(conn, urgent, live, login, passcode, now, source, reason)
                 with self._transaction(conn) as tx:
-                    return self._fail(tx, live, login, now, source,
-                                      ",".join(sorted({d.reason for d in decisions})))
+                    return self._fail(tx, live, login, now, source, reason)
             return self._succeed(conn, win, login, now, source)
+
+    def _urgent(self, conn: sa.Connection, login: object, now: float) -> list:
+        """The login's live emergency access (read only once the token's code failed or there is no token)."""
+        if not isinstance(login, str):
+            return []
+        return conn.execute(emergency_rule.SELECT_LIVE, {"login": login, "now": now}).all()
+
+    def _emergency(self, conn: sa.Connection, urgent: list, live: list, login: str, passcode: str, now: float,
+                   source: str | None, token_reason: str) -> Result:
+        """PIN + emergency code: one use (compare-and-set) on a match; otherwise a failure on the emergency and on
+        the user's token in service, as a wrong token code; ``lockout_after`` failures end the emergency."""
+        ring, s = self.store.ring, self.settings
+        hits = [r for r in urgent if emergency_rule.matches(ring, s, r, passcode)]
+        if hits:
+            hit = hits[0]
+            with self._transaction(conn) as tx:
+                left = tx.execute(emergency_rule.USE, {"b_id": hit.id, "b_version": hit.version, "now": now}).first()
+                if left is None:
+                    raise _Retry  # another process used it first: read again and decide again
+                audit_log.write(tx, action="auth", outcome=Outcome.ACCEPT.value, actor="verifier", login=login,
+                                serial=hit.serial, source=source, detail=f"emergency; uses_left={left[0]}", now=now)
+            return Result(Outcome.ACCEPT, None, login, hit.user_id)
+        with self._transaction(conn) as tx:
+            counted = [tx.execute(emergency_rule.FAIL, {"b_id": r.id, "limit": s.lockout_after, "now": now}).first()
+                       for r in urgent]
+            ended = any(c is not None and c.ended_at is not None for c in counted)
+            reason = ",".join(filter(None, (token_reason, "emergency")))
+            if live:
+                result = self._fail(tx, live, login, now, source, reason)
+            else:
+                result = Result(Outcome.LOCKED if ended else Outcome.REJECT)
+                counts = ",".join(str(c.fail_count) for c in counted if c is not None) or "-"
+                audit_log.write(tx, action="auth", outcome=result.outcome.value, actor="verifier", login=login,
+                                serial=urgent[0].serial, source=source,
+                                detail=f"reason={reason}; failures={counts}", now=now)
+            if ended:
+                audit_log.write(tx, action="emergency.end", outcome="ok", actor="verifier", login=login,
+                                detail="too many failures", now=now)
+        return result
 
     @contextmanager
     def _connection(self) -> Iterator[sa.Connection]:
@@ -351,8 +404,11 @@ class Verifier:
     def _count_failure(self, conn: sa.Connection, ids: list[int], now: float) -> list[tuple[int, int, str]]:
         """One atomic, state-guarded increment: a token locks exactly when its count reaches the limit."""
         limit = self.settings.lockout_after
-        return [tuple(r) for token_id in ids
-                for r in conn.execute(_COUNT_FAILURE, {"b_id": token_id, "limit": limit, "now": now})]
+        counted = [tuple(r) for token_id in ids
+                   for r in conn.execute(_COUNT_FAILURE, {"b_id": token_id, "limit": limit, "now": now})]
+        # the statement only counts tokens in service: one that comes back locked was locked by this failure
+        metrics.count_locks(sum(1 for _id, _count, state in counted if state == "locked"))
+        return counted
 
     def lock_duration(self, lock_count: int) -> float | None:
         """How long the ``lock_count``-th lock in a row lasts (seconds), or None: until an administrator unlocks."""

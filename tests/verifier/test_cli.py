@@ -249,3 +249,49 @@ def test_the_stores_own_checks_are_told_in_french(check, french):
     with pytest.raises(InvalidInput) as refused:
         check()
     assert error_message(refused.value) == french
+
+
+def test_emergency_prints_the_code_once_and_end_ends_it(admin, db_url, keys_file, planted):
+    """`jeton-admin emergency LOGIN [--until ...] [--uses N]` then `--end` (DESIGN.md §6)."""
+    import re
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.verifier.helpers import assigned_token, first_use
+
+    admin("init")
+    store = open_store(db_url, keys_file)
+    codes = assigned_token(store, "JT-E1", "mdupont", planted=planted)
+    verifier = Verifier(store)
+    first_use(verifier, "mdupont", codes, planted.value("2846"), time.time() - 3600)
+    status, _, err = admin("emergency", "nobody")
+    assert status == 1 and err == "jeton-admin : erreur : aucun utilisateur d'identifiant nobody\n"
+    status, _, err = admin("emergency", "mdupont", "--until", "demain")
+    assert status == 2 and "--until : heure invalide 'demain'" in err and err.count("\n") == 1
+    status, _, err = admin("emergency", "mdupont", "--until", "2099-01-01T08:00")
+    assert status == 1 and "dans les 14 jours" in err
+
+    until = datetime.now(ZoneInfo("Europe/Paris")).replace(second=0, microsecond=0) + timedelta(hours=2)
+    status, out, err = admin("emergency", "mdupont", "--until", until.strftime("%Y-%m-%dT%H:%M"), "--uses", "2")
+    assert status == 0, err
+    code = re.search(r"code (\d{8})\n", out).group(1)
+    assert out.count(code) == 1 and "Ce code ne sera plus affiché" in out and "2 connexion(s)" in out
+    assert until.strftime("%d/%m/%Y à %H:%M (Europe/Paris)") in out
+    assert verifier.authenticate("mdupont", "2846" + code).outcome is Outcome.ACCEPT
+    assert all(code not in (e.detail or "") for e in store.audit())
+    status, out, _ = admin("emergency", "mdupont", "--end")
+    assert status == 0 and out == "Accès de secours de mdupont terminé.\n"
+    assert verifier.authenticate("mdupont", "2846" + code).outcome is Outcome.REJECT
+    assert admin("emergency", "mdupont", "--end")[1] == "mdupont n'avait pas d'accès de secours.\n"
+    store.close()
+
+
+def test_the_last_administrator_keeps_her_role(admin):
+    admin("init")
+    assert admin("users", "add", "chef", "--role", "admin")[0] == 0
+    status, _, err = admin("users", "set-role", "chef", "teacher")
+    assert status == 1
+    assert err == ("jeton-admin : erreur : chef est le seul administrateur : nommez d'abord un autre "
+                   "administrateur\n")
+    assert admin("users", "add", "adjoint", "--role", "admin")[0] == 0
+    assert admin("users", "set-role", "chef", "teacher")[0] == 0

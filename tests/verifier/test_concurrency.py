@@ -126,3 +126,17 @@ def test_one_next_code_ticket_sent_by_eight_processes_is_used_once(store, crowd_
         assert result.outcome is Outcome.NEXT_CODE_REQUIRED
         outcomes = crowd.run("next", result.ticket, codes.code(center + 4), step * 30 + 30)
         assert outcomes == Counter({"ACCEPT": 1, "REJECT": WORKERS - 1})
+
+
+@pytest.mark.slow
+def test_an_emergency_code_sent_by_eight_processes_is_used_as_many_times_as_issued(store, crowd_for, planted):
+    codes = assigned_token(store, "JT-A", "mdupont", planted=planted)
+    now = first_use(Verifier(store), "mdupont", codes, planted.value(PIN), T0)
+    crowd = crowd_for(Settings(next_code_after=10_000, lockout_after=10_000))
+    for round_ in range(12):
+        uses = 1 + round_ % 3
+        issued = store.issue_emergency("mdupont", uses=uses, actor="test", now=now + round_)
+        planted.value(issued.code)
+        outcomes = crowd.run("auth", "mdupont", PIN + issued.code, now + round_ + 0.5)
+        assert outcomes == Counter({"ACCEPT": uses, "REJECT": WORKERS - uses}), (uses, outcomes)
+        assert store.emergency_status("mdupont", now + round_ + 0.6) is None  # used up

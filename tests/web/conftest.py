@@ -4,6 +4,7 @@ school imported from the sample roster, tokens with known secrets, the app with 
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from flask.testing import FlaskClient
@@ -33,6 +34,19 @@ def app(world):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def server(world, port):
+    """The world's application on a real HTTP server (for the browser tests): its base URL."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", port, world.app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+    thread.join(5)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

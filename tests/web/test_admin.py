@@ -7,8 +7,15 @@ from tests.web.support import PIN, code_for, csrf_token
 
 
 def act(client, **data):
+    """Post an act as the list's buttons do; an act that takes something away goes through its confirmation page
+    (see test_confirmations.py), whose button is pressed here."""
     page = client.get("/admin/cles")
     answer = client.post("/admin/cles/action", data={"csrf_token": csrf_token(page.text), **data})
+    if answer.status_code == 303:
+        confirm = client.get(answer.headers["Location"])
+        assert confirm.status_code == 200 and "En confirmant :" in confirm.text
+        answer = client.post("/admin/cles/action", data={"csrf_token": csrf_token(confirm.text), **data,
+                                                         "confirme": "oui"})
     assert answer.status_code == 302
     return client.get(answer.headers["Location"]).text
 

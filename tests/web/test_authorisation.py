@@ -30,6 +30,9 @@ def resources(world):
         "journal des connexions": "/admin/journal-connexions",
         "import": "/admin/import",
         "export XML": "/admin/export.xml",
+        "accès de secours": "/admin/secours/jdupont",
+        "confirmation": "/admin/cles/confirmer?action=desactiver&serie=JT-0001",
+        "journal des connexions CSV": "/admin/journal-connexions.csv",
     }
 
 
@@ -48,6 +51,9 @@ READ = {
     "journal des connexions": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "import": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "export XML": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "journal des connexions CSV": {"jdupont": 403, "mmartin": 403, "adurand": 200},
 }
 
 
@@ -81,7 +87,10 @@ def write_actions(world):
         "valider 3A": ("/livret/competence", {"classe": a, "eleve": pa, "competence": "C1", "action": "administrer"}),
         "affecter": ("/admin/affectations", {"enseignant": world.users["jdupont"], "classe": b, "action": "ajouter"}),
         "débloquer": ("/admin/cles/action", {"serie": "JT-0001", "action": "debloquer"}),
-        "rôle": ("/admin/cles/action", {"identifiant": "jdupont", "action": "role", "role": "admin"}),
+        "rôle": ("/admin/cles/action", {"identifiant": "jdupont", "action": "role", "role": "admin",
+                                        "confirme": "oui"}),
+        "accès de secours sans PIN": ("/admin/secours/jdupont", {"action": "delivrer"}),
+        "fin de l'accès de secours": ("/admin/secours/jdupont", {"action": "terminer"}),
     }
 
 
@@ -92,6 +101,8 @@ WRITE = {  # expected status for each role; every refused action must leave the 
     "affecter": {"jdupont": 403, "mmartin": 403, "adurand": 302},
     "débloquer": {"jdupont": 403, "mmartin": 403, "adurand": 302},
     "rôle": {"jdupont": 403, "mmartin": 403, "adurand": 302},
+    "accès de secours sans PIN": {"jdupont": 403, "mmartin": 403, "adurand": 409},
+    "fin de l'accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 302},
 }
 
 

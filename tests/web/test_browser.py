@@ -8,27 +8,15 @@ with the real simulated token on the real clock.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.web.support import PIN, code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-
-
-@pytest.fixture
-def server(world, port):
-    httpd = make_server("127.0.0.1", port, world.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join(5)
 
 
 def shot(page, name):

@@ -143,7 +143,16 @@ def test_administrer_and_annuler_a_competence(world, client):
     assert refused.status_code == 403
     world.log_in(client, "adurand")
     page = client.get(livret_url(world, "3A", [pupil], "C1"))
-    client.post("/livret/competence", data={**data, "csrf_token": csrf_token(page.text), "action": "annuler"})
+    # "Annuler" opens a page that says what will happen; a direct POST without its confirmation changes nothing
+    unconfirmed = client.post("/livret/competence", data={**data, "csrf_token": csrf_token(page.text),
+                                                          "action": "annuler"})
+    assert unconfirmed.status_code == 303
+    confirm = client.get(unconfirmed.headers["Location"])
+    assert "Annuler la validation de la compétence 1 pour" in confirm.text
+    assert "validée par Anne Durand le 15/01/2027 à 09:00" in " ".join(confirm.text.split())
+    assert "La compétence 1 est validée" in client.get(livret_url(world, "3A", [pupil], "C1")).text
+    client.post("/livret/competence", data={**data, "csrf_token": csrf_token(confirm.text), "action": "annuler",
+                                            "confirme": "oui"})
     page = client.get(livret_url(world, "3A", [pupil], "C1"))
     assert "La compétence 1 est validée" not in page.text and ">Administrer</button>" in page.text
     with world.app.extensions["jeton"].db.engine.connect() as conn:

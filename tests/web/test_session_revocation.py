@@ -183,9 +183,10 @@ def test_a_copied_cookie_dies_with_every_act_on_both_servers(installation):
     for action in WEB_ACTS:
         login = f"web-{action}"
         copies[login] = stolen_after(login, lambda _v, s=installation.serials[login], act=action: chef.form(
-            b, "/admin/cles", "/admin/cles/action", {"serie": s, "action": act}))
+            b, "/admin/cles", "/admin/cles/action", {"serie": s, "action": act, "confirme": "oui"}))
     copies["web-role"] = stolen_after("web-role", lambda _v: chef.form(
-        b, "/admin/cles", "/admin/cles/action", {"identifiant": "web-role", "action": "role", "role": "admin"}))
+        b, "/admin/cles", "/admin/cles/action", {"identifiant": "web-role", "action": "role", "role": "admin",
+                                                 "confirme": "oui"}))
     for name, argv in CLI_ACTS.items():
         login = f"cli-{name}"
 
