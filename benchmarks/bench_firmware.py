@@ -145,7 +145,7 @@ def _sim_start_to_hello(root: Path) -> float:
 def _command_start_to_hello(root: Path) -> float:
     """``jeton-sim --headless`` as a user runs it: from the command to its first HELLO answer."""
     start = time.perf_counter()
-    cmd = [sys.executable, "-m", "token_firmware.sim", "--state", str(root), "--headless"]
+    cmd = [sys.executable, "-m", "token_firmware.sim_cli", "--state", str(root), "--headless"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # noqa: S603
     try:
         first = proc.stdout.readline().split()

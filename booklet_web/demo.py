@@ -237,7 +237,7 @@ class Panel:
     """The tokens' displays, redrawn in place at the bottom of a terminal."""
 
     def __init__(self, out: TextIO, tokens: list[DemoToken]) -> None:
-        from token_firmware.sim import render
+        from token_firmware.sim_cli import render
 
         self.render = render
         self.out = out

@@ -21,7 +21,7 @@ it (/proc/PID/status), from the first instant of each boot.
 
 ``always_on`` keeps the display on as if the button were held (a locked token then answers CODE);
 ``clock_ppm`` makes the simulated DS3231 run fast or slow. Each running token listens on a Unix socket
-(``sim_cli.control_path(port)``) for ``jeton-sim --press PORT``.
+(``sim_usb.control_path(port)``) for ``jeton-sim --press PORT``.
 """
 
 from __future__ import annotations
@@ -394,10 +394,3 @@ def _end(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
         proc.wait(3)
-
-
-# The command line lives in sim_cli; these names stay importable from here (jeton-sim = token_firmware.sim:main).
-from token_firmware.sim_cli import main, render  # noqa: E402, F401
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,6 +15,8 @@ import threading
 import tty
 from pathlib import Path
 
+from token_firmware.sim_usb import control_path
+
 # Seven-segment drawing, three text rows per digit: segments a (top), f/b (upper sides), g (middle),
 # e/c (lower sides), d (bottom).
 _SEGS = {
@@ -149,12 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         if tmp is not None:
             tmp.cleanup()
     return 0
-
-
-def control_path(port: str) -> Path:
-    """Where the simulated token serving ``port`` listens for presses (a Unix socket only this user reaches)."""
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"jeton-sim-{os.getuid()}"
-    return base / (os.path.realpath(port).strip("/").replace("/", "_") + ".sock")
 
 
 def _press(port: str, verbose: bool) -> int:

@@ -8,7 +8,16 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import tempfile
 import threading
+from pathlib import Path
+
+
+def control_path(port: str) -> Path:
+    """Where the simulated token serving ``port`` listens for presses (a Unix socket only this user reaches)."""
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"jeton-sim-{os.getuid()}"
+    return base / (os.path.realpath(port).strip("/").replace("/", "_") + ".sock")
+
 
 RESET_STATUS = 75  # the interpreter's exit status for machine.reset(): boot main.py again
 # The unix port's machine module has no reset(); on a board it reboots into main.py. This extension of the
@@ -112,8 +121,6 @@ class UsbSide:
             os.set_blocking(self._in_master, True)
 
     def _listen(self) -> None:
-        from token_firmware.sim_cli import control_path
-
         path = control_path(self.port)
         path.parent.mkdir(mode=0o700, exist_ok=True)
         if path.parent.stat().st_uid != os.getuid():

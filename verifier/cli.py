@@ -6,7 +6,6 @@ JETON_KEYS_FILE). Errors are one line on stderr and exit status 1; ``--verbose``
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 import time
@@ -17,6 +16,8 @@ import sqlalchemy as sa
 
 from verifier import audit as audit_log
 from verifier.clikit import JetonGroup, confirm, run, setting, state_fr
+from verifier.clikit import actor as _actor
+from verifier.clikit import store as _store
 from verifier.errors import (
     AlreadyAssigned,
     DuplicateLogin,
@@ -33,7 +34,7 @@ from verifier.errors import (
 )
 from verifier.interchange import read_token_file
 from verifier.radius.admin_cli import radius_clients
-from verifier.store import Store, check_login, init_store, open_store
+from verifier.store import check_login, init_store
 
 EXPECTED_ERRORS = (VerifierError, sa.exc.SQLAlchemyError, OSError)
 """The errors a command line turns into one French line (anything else is a bug: a traceback)."""
@@ -75,21 +76,6 @@ def _french(exc: Exception) -> str:
     if isinstance(exc, PinPolicyError):
         return f"PIN refusé ({exc.reason})"
     return str(exc)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _store(ctx: click.Context) -> Store:
-    obj = ctx.ensure_object(dict)
-    if "store" not in obj:
-        obj["store"] = open_store(setting("db"), setting("keys"))
-        ctx.call_on_close(obj["store"].close)
-    return obj["store"]
 
 
 def _confirm(force: bool, question: str) -> None:

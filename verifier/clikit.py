@@ -22,6 +22,7 @@ A new CLI (e.g. ``jeton-radius``) uses it like this::
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import traceback
@@ -99,6 +100,25 @@ def setting(name: str, default: str | None = None, ctx: click.Context | None = N
     if name == "verbose":
         return bool(value)
     return default if value is None else value
+
+
+def actor() -> str:
+    """Who the audit names for an act done at a command line: ``cli:<system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def store(ctx: click.Context):
+    """The token store of ``--db`` and ``--keys``, opened once per command line and closed with it."""
+    from verifier.store import open_store
+
+    obj = ctx.ensure_object(dict)
+    if "store" not in obj:
+        obj["store"] = open_store(setting("db", ctx=ctx), setting("keys", ctx=ctx))
+        ctx.call_on_close(obj["store"].close)
+    return obj["store"]
 
 
 def db_option(param: str = "db_url", default: str | None = None):

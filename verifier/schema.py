@@ -119,6 +119,11 @@ throttle = sa.Table(
 
 #: RADIUS clients (DESIGN.md §4.1): gateways allowed to send Access-Requests, each with its own shared secret,
 #: sealed under the key ring like a token secret (see ``verifier.radius.clients``)
+def radius_sealed_name(name: str) -> str:
+    """What a RADIUS client's secret is bound to when sealed (associated data): never a token serial (no ':')."""
+    return f"radius:{name}"
+
+
 radius_clients = sa.Table(
     "radius_clients",
     metadata,

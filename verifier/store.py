@@ -35,7 +35,7 @@ from verifier.errors import (
     UserNotFound,
 )
 from verifier.keyring import KeyRing, create_keyring, load_keyring
-from verifier.schema import ALGORITHMS, KINDS, ROLES, radius_clients, tickets, tokens, users
+from verifier.schema import ALGORITHMS, KINDS, ROLES, radius_clients, radius_sealed_name, tickets, tokens, users
 from verifier.sessions import end_user_sessions
 from verifier.settings import Settings, settings_from_env
 
@@ -607,8 +607,7 @@ class Store:
                                            french="une clé a changé pendant la rotation : rien n'a été "
                                                   "re-chiffré, relancez la commande")
                 count += 1
-            from verifier.radius.clients import reseal_clients  # the RADIUS gateways' shared secrets too
-            gateways = reseal_clients(conn, self.ring, new_ring)
+            gateways = _reseal_radius_clients(conn, self.ring, new_ring)  # the gateways' shared secrets too
             audit_log.write(conn, action="keys.rotate", outcome="ok", actor=actor,
                             detail=f"new primary {new_ring.primary}; {count} tokens, {gateways} RADIUS clients "
                                    f"re-encrypted; new web key {new_ring.web_primary}", now=now)
@@ -637,6 +636,17 @@ class Store:
         with self.transaction() as conn:
             audit_log.write(conn, action=action, outcome=outcome, actor=actor, login=login, serial=serial,
                             source=source, detail=detail)
+
+
+def _reseal_radius_clients(conn: sa.Connection, old: KeyRing, new: KeyRing) -> int:
+    """Re-encrypt every RADIUS client's shared secret under ``new``'s primary key (in rotate_key's transaction)."""
+    c = radius_clients.c
+    rows = conn.execute(sa.select(c.id, c.name, c.key_id, c.secret_ct)).all()
+    for row in rows:
+        bound = radius_sealed_name(row.name)
+        key_id, blob = new.seal(bound, old.open(bound, row.key_id, row.secret_ct))
+        conn.execute(radius_clients.update().where(c.id == row.id).values(key_id=key_id, secret_ct=blob))
+    return len(rows)
 
 
 def _keys_path(keys_file: str | os.PathLike | None) -> Path:

@@ -16,7 +16,8 @@ import serial
 
 from tests.golden_frames import frame
 from token_firmware import DEVICE_DIR
-from token_firmware.sim import SimulatedToken, SimulatorError, render
+from token_firmware.sim import SimulatedToken, SimulatorError
+from token_firmware.sim_cli import render
 
 SECRET_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 BIN = Path(sys.executable).parent

@@ -12,19 +12,9 @@ from datetime import UTC, datetime
 
 import click
 
+from verifier.clikit import actor as _actor
+from verifier.clikit import store as _store
 from verifier.radius.clients import add_client, list_clients, remove_client
-
-
-def _store(ctx: click.Context):
-    from verifier.cli import _store as store_of  # the jeton-admin context (--db, --keys)
-
-    return store_of(ctx)
-
-
-def _actor() -> str:
-    from verifier.cli import _actor as actor
-
-    return actor()
 
 
 @click.group("radius-clients", invoke_without_command=True)

@@ -16,19 +16,14 @@ import sqlalchemy as sa
 
 from verifier import audit as audit_log
 from verifier.errors import ConflictError, InvalidInput, NotFoundError
-from verifier.keyring import KeyRing
 from verifier.schema import radius_clients
+from verifier.schema import radius_sealed_name as _sealed_name
 from verifier.store import Store
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: RFC 2865 asks for secrets as long and random as passwords; BlastRADIUS made short ones indefensible
 SECRET_MIN, SECRET_MAX = 16, 128
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _sealed_name(name: str) -> str:
-    """What a client's secret is bound to (associated data): never a token serial (those have no ':')."""
-    return f"radius:{name}"
 
 
 @dataclass(frozen=True)
@@ -108,16 +103,6 @@ def remove_client(store: Store, name: str, *, actor: str = "system", now: float 
             raise NotFoundError(f"no RADIUS client named {name!r}", french=f"aucun client RADIUS nommé {name}")
         audit_log.write(conn, action="radius.client.remove", outcome="ok", actor=actor, detail=f"name={name}",
                         now=now)
-
-
-def reseal_clients(conn: sa.Connection, old: KeyRing, new: KeyRing) -> int:
-    """Re-encrypt every client secret under ``new``'s primary key (inside ``rotate_key``'s transaction)."""
-    c = radius_clients.c
-    rows = conn.execute(sa.select(c.id, c.name, c.key_id, c.secret_ct)).all()
-    for row in rows:
-        key_id, blob = new.seal(_sealed_name(row.name), old.open(_sealed_name(row.name), row.key_id, row.secret_ct))
-        conn.execute(radius_clients.update().where(c.id == row.id).values(key_id=key_id, secret_ct=blob))
-    return len(rows)
 
 
 class ClientTable:
