@@ -12,8 +12,11 @@ from tests.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MicroPython,
+    Planted,
+    empty_store,
     find_micropython,
     free_port,
+    migrated_postgres_database,
     postgres_url,
     require,
     throwaway_postgres_database,
@@ -105,3 +108,34 @@ def page(browser):
     yield page
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+# -- the token store, for the verifier's and the RADIUS server's tests ------------------------------------------
+
+
+@pytest.fixture
+def planted() -> Planted:
+    """Secrets, PINs and codes a test plants, to be searched for in logs and audit rows."""
+    return Planted()
+
+
+@pytest.fixture(scope="session")
+def _pg_store_url(postgres_base_url):
+    """One throwaway PostgreSQL database for the store tests, migrated once; emptied before each test."""
+    with migrated_postgres_database(postgres_base_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """The URL of an empty, migrated store database: an SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jeton.db'}"
+    url = request.getfixturevalue("_pg_store_url")
+    empty_store(url)
+    return url
+
+
+@pytest.fixture
+def keys_file(tmp_path):
+    return tmp_path / "keys.json"

@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.radius.client import SECRET
-from tests.support import Planted, empty_store, migrated_postgres_database
 from verifier import init_store
 from verifier.radius.clients import add_client
 from verifier.schema import audit
@@ -23,36 +22,11 @@ from verifier.schema import audit
 JETON_RADIUS = str(Path(sys.executable).with_name("jeton-radius"))
 
 
-@pytest.fixture
-def planted() -> Planted:
-    return Planted()
-
-
 @pytest.fixture(autouse=True)
 def _logs_never_hold_planted_values(planted, caplog):
     caplog.set_level(logging.DEBUG, logger="verifier")
     yield
     planted.assert_not_in_logs(caplog)
-
-
-@pytest.fixture(scope="session")
-def _pg_radius_url(postgres_base_url):
-    with migrated_postgres_database(postgres_base_url) as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'jeton.db'}"
-    url = request.getfixturevalue("_pg_radius_url")
-    empty_store(url)
-    return url
-
-
-@pytest.fixture
-def keys_file(tmp_path) -> Path:
-    return tmp_path / "keys.json"
 
 
 @pytest.fixture

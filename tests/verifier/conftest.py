@@ -7,16 +7,11 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from tests.support import Planted, empty_store, migrated_postgres_database
+from tests.support import Planted
 from verifier import init_store
 from verifier.schema import audit
 
 T0 = 1_800_000_000.0  # a step boundary (30 s and 60 s)
-
-
-@pytest.fixture
-def planted() -> Planted:
-    return Planted()
 
 
 @pytest.fixture(autouse=True)
@@ -25,28 +20,6 @@ def _logs_never_hold_planted_values(planted, caplog):
     caplog.set_level(logging.DEBUG, logger="verifier")
     yield
     planted.assert_not_in_logs(caplog)
-
-
-@pytest.fixture(scope="session")
-def _pg_verifier_url(postgres_base_url):
-    """One throwaway PostgreSQL database for the verifier tests, migrated once; emptied before each test."""
-    with migrated_postgres_database(postgres_base_url) as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> str:
-    """The URL of an empty, migrated store database: an SQLite file, then PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'jeton.db'}"
-    url = request.getfixturevalue("_pg_verifier_url")
-    empty_store(url)
-    return url
-
-
-@pytest.fixture
-def keys_file(tmp_path):
-    return tmp_path / "keys.json"
 
 
 def assert_audit_clean(engine: sa.Engine, planted: Planted) -> None:
