@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support import Planted
+from tests.verifier.helpers import PIN, assigned_token, first_use
 from verifier import init_store
 from verifier.schema import audit
+from verifier.verification import Verifier
 
 T0 = 1_800_000_000.0  # a step boundary (30 s and 60 s)
 
@@ -36,3 +38,16 @@ def store(db_url, keys_file, planted):
         assert_audit_clean(st.engine, planted)
     finally:
         st.close()
+
+
+@pytest.fixture
+def verifier(store):
+    return Verifier(store)
+
+
+@pytest.fixture
+def teacher(store, verifier, planted):
+    """mdupont holds JT-A with PIN 4829 set through the first-use steps; returns (codes, time after login)."""
+    codes = assigned_token(store, "JT-A", "mdupont", planted=planted)
+    planted.value(PIN)
+    return codes, first_use(verifier, "mdupont", codes, PIN, T0)

@@ -8,6 +8,9 @@ from verifier import Store
 from verifier.otp import TokenCodes
 from verifier.verification import Outcome, Verifier
 
+#: the PIN the verifier tests' teacher chooses at first use
+PIN = "4829"
+
 
 def ready_token(store: Store, serial: str, *, secret: bytes | None = None, algo: str = "sha1", digits: int = 6,
                 period: int = 30, planted=None) -> TokenCodes:

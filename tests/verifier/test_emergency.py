@@ -8,27 +8,11 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from tests.verifier.conftest import T0
-from tests.verifier.helpers import assigned_token, first_use
+from tests.verifier.helpers import PIN, assigned_token
 from verifier import InvalidInput, Settings, UserNotFound
 from verifier.emergency import EmergencyError, end_of_day
 from verifier.schema import emergency
 from verifier.verification import Outcome, Verifier
-
-PIN = "4829"
-
-
-@pytest.fixture
-def verifier(store):
-    return Verifier(store)
-
-
-@pytest.fixture
-def teacher(store, verifier, planted):
-    """mdupont holds JT-A with PIN 4829; returns the time after the first login."""
-    codes = assigned_token(store, "JT-A", "mdupont", planted=planted)
-    planted.value(PIN)
-    return first_use(verifier, "mdupont", codes, PIN, T0)
 
 
 def _issue(store, planted, now, **kw):
@@ -38,7 +22,7 @@ def _issue(store, planted, now, **kw):
 
 
 def test_token_left_at_home_pin_and_emergency_code_log_in_once(store, verifier, teacher, planted):
-    now = teacher + 1
+    now = teacher[1] + 1
     issued = _issue(store, planted, now)
     assert len(issued.code) == 8 and issued.code.isdigit() and issued.uses == 1 and issued.serial == "JT-A"
     result = verifier.authenticate("mdupont", PIN + issued.code, now + 60)
@@ -58,7 +42,7 @@ def test_token_left_at_home_pin_and_emergency_code_log_in_once(store, verifier, 
 
 
 def test_a_token_disabled_as_lost_still_lets_emergency_access_in(store, verifier, teacher, planted):
-    now = teacher
+    now = teacher[1]
     store.disable("JT-A", "perdue", actor="admin", now=now)
     issued = _issue(store, planted, now, uses=2)
     assert verifier.authenticate("mdupont", PIN + issued.code, now + 10).outcome is Outcome.ACCEPT
@@ -67,7 +51,7 @@ def test_a_token_disabled_as_lost_still_lets_emergency_access_in(store, verifier
 
 
 def test_the_pin_is_still_required(store, verifier, teacher, planted):
-    now = teacher
+    now = teacher[1]
     issued = _issue(store, planted, now)
     assert verifier.authenticate("mdupont", issued.code, now + 10).outcome is Outcome.REJECT
     assert verifier.authenticate("mdupont", "7391" + issued.code, now + 20).outcome is Outcome.REJECT
@@ -76,7 +60,7 @@ def test_the_pin_is_still_required(store, verifier, teacher, planted):
 
 
 def test_by_default_it_ends_at_midnight_in_paris(store, verifier, teacher, planted):
-    now = teacher  # 2027-01-15, morning in Paris (UTC+1)
+    now = teacher[1]  # 2027-01-15, morning in Paris (UTC+1)
     issued = _issue(store, planted, now)
     assert issued.expires_at == end_of_day(now, "Europe/Paris") == 1_800_054_000.0  # 2027-01-16 00:00 Paris
     assert verifier.authenticate("mdupont", PIN + issued.code, issued.expires_at + 1).outcome is Outcome.REJECT
@@ -84,7 +68,7 @@ def test_by_default_it_ends_at_midnight_in_paris(store, verifier, teacher, plant
 
 
 def test_an_end_time_and_uses_are_settings_and_options(store, teacher, planted):
-    now = teacher
+    now = teacher[1]
     v = Verifier(store, Settings(emergency_uses=3))
     store.settings = v.settings
     issued = _issue(store, planted, now, until=now + 3600)
@@ -97,7 +81,7 @@ def test_an_end_time_and_uses_are_settings_and_options(store, teacher, planted):
 
 
 def test_an_administrator_ends_it_and_a_new_one_replaces_the_old(store, verifier, teacher, planted):
-    now = teacher
+    now = teacher[1]
     first = _issue(store, planted, now)
     second = _issue(store, planted, now + 5)
     assert verifier.authenticate("mdupont", PIN + first.code, now + 10).outcome is Outcome.REJECT
@@ -110,7 +94,7 @@ def test_an_administrator_ends_it_and_a_new_one_replaces_the_old(store, verifier
 
 @pytest.mark.parametrize("found", ["unlock", "unassign", "assign"])
 def test_it_ends_when_the_token_is_found_or_replaced(store, verifier, teacher, planted, found):
-    now = teacher
+    now = teacher[1]
     if found == "unlock":
         store.lock("JT-A", actor="admin", now=now)
         store.unlock("JT-A", actor="admin", now=now)  # locked meanwhile: unlock first, then issue
@@ -129,7 +113,7 @@ def test_it_ends_when_the_token_is_found_or_replaced(store, verifier, teacher, p
 
 
 def test_issuing_needs_a_token_with_a_pin_that_is_not_locked(store, teacher, planted):
-    now = teacher
+    now = teacher[1]
     assigned_token(store, "JT-N", "newbie")
     with pytest.raises(EmergencyError) as refused:
         store.issue_emergency("newbie", now=now)
@@ -144,7 +128,7 @@ def test_issuing_needs_a_token_with_a_pin_that_is_not_locked(store, teacher, pla
 
 def test_the_code_is_stored_peppered_and_never_logged(store, verifier, teacher, planted, caplog):
     caplog.set_level(logging.DEBUG, logger="verifier")
-    now = teacher
+    now = teacher[1]
     issued = _issue(store, planted, now)
     verifier.authenticate("mdupont", PIN + issued.code, now + 10)
     with store.engine.connect() as conn:
@@ -155,7 +139,7 @@ def test_the_code_is_stored_peppered_and_never_logged(store, verifier, teacher, 
 
 
 def test_a_guessed_emergency_code_is_a_failure_and_ends_it_at_the_lockout(store, teacher, planted):
-    now = teacher
+    now = teacher[1]
     store.disable("JT-A", "perdue", actor="admin", now=now)  # no token in service: the emergency counts alone
     issued = _issue(store, planted, now)
     v = Verifier(store, Settings(throttle=False))
@@ -166,7 +150,7 @@ def test_a_guessed_emergency_code_is_a_failure_and_ends_it_at_the_lockout(store,
 
 
 def test_a_guess_counts_on_the_token_in_service_too(store, verifier, teacher, planted):
-    now = teacher
+    now = teacher[1]
     _issue(store, planted, now)
     verifier.authenticate("mdupont", PIN + "00000000", now + 1)
     assert store.get_token("JT-A").fail_count == 1
@@ -174,7 +158,7 @@ def test_a_guess_counts_on_the_token_in_service_too(store, verifier, teacher, pl
 
 
 def test_guessing_emergency_codes_is_throttled(store, teacher, planted):
-    now = teacher
+    now = teacher[1]
     store.disable("JT-A", "perdue", actor="admin", now=now)
     issued = _issue(store, planted, now)
     v = Verifier(store, Settings(throttle_free_login=2))

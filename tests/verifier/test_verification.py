@@ -5,24 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.verifier.conftest import T0
-from tests.verifier.helpers import assigned_token, first_use
+from tests.verifier.helpers import PIN, assigned_token, first_use
 from verifier import PinPolicyError, Settings, TicketError
 from verifier.verification import Outcome, Verifier
-
-PIN = "4829"
-
-
-@pytest.fixture
-def verifier(store):
-    return Verifier(store)
-
-
-@pytest.fixture
-def teacher(store, verifier, planted):
-    """mdupont holds JT-A with PIN 4829 set through the first-use steps; returns (codes, time after login)."""
-    codes = assigned_token(store, "JT-A", "mdupont", planted=planted)
-    planted.value(PIN)
-    return codes, first_use(verifier, "mdupont", codes, PIN, T0)
 
 
 def test_guide_first_use_code_alone_then_new_pin_then_pin_and_a_later_code(store, verifier, planted):
