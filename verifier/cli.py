@@ -32,7 +32,6 @@ from verifier.errors import (
     UserNotFound,
     VerifierError,
 )
-from verifier.interchange import read_token_file
 from verifier.radius.admin_cli import radius_clients
 from verifier.store import check_login, init_store
 
@@ -228,17 +227,32 @@ def tokens_show(ctx: click.Context, serial: str, as_json: bool) -> None:
 @click.option("--password", default=None, envvar="JETON_PSKC_PASSWORD",
               help="Mot de passe du fichier PSKC (PBKDF2) ; ou JETON_PSKC_PASSWORD, hors de la ligne de commande.")
 @click.option("--psk-hex", default=None, metavar="HEX", help="Clé pré-partagée du fichier PSKC, en hexadécimal.")
+@click.option("--dry-run", is_flag=True, help="Aperçu : ce que deviendrait chaque clé, sans rien écrire.")
 @click.pass_context
-def import_(ctx: click.Context, file: str, password: str | None, psk_hex: str | None) -> None:
-    """Importer des clés OTP d'un fichier PSKC ou OATH CSV (tout ou rien)."""
+def import_(ctx: click.Context, file: str, password: str | None, psk_hex: str | None, dry_run: bool) -> None:
+    """Importer des clés OTP d'un fichier PSKC ou OATH CSV (tout ou rien ; --dry-run : aperçu)."""
+    from verifier import import_plan
+    from verifier.interchange import read_file, strict, token_entries
+
     psk = None
     if psk_hex is not None:
         try:
             psk = bytes.fromhex(psk_hex)
         except ValueError:
             raise click.UsageError("--psk-hex attend de l'hexadécimal") from None
-    records = read_token_file(file, password=password, psk=psk)
-    serials = _store(ctx).import_records(records, source=file, actor=_actor())
+    entries = token_entries(read_file(file), file, password=password, psk=psk)
+    store = _store(ctx)
+    if dry_run:
+        plan = import_plan.plan(store, entries)
+        words = {import_plan.ADD: "à ajouter", import_plan.PRESENT: "ignorée", import_plan.REFUSED: "refusée"}
+        for row in plan.rows:
+            click.echo(f"{row.serial:<16} {row.where:<22} {words[row.status]}"
+                       + (f" : {row.reason}" if row.reason else ""))
+        click.echo(f"Aperçu, rien n'a été écrit : {plan.summary(done=False)}.")
+        return
+    records = strict(entries, file)  # all or nothing: the first line or key refused stops the file
+    import_plan.apply(store, import_plan.entries_of(records), source=file, actor=_actor(), strict=True)
+    serials = [r.serial for r in records]
     click.echo(f"{len(serials)} clé(s) importée(s), prêtes à attribuer : {', '.join(serials)}")
 
 

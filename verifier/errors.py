@@ -123,3 +123,7 @@ class ResyncError(VerifierError):
 
 class ImportFileError(InvalidInput):
     """A PSKC or CSV file could not be read, decrypted or understood."""
+
+
+class PasswordNeeded(ImportFileError):
+    """The PSKC file is encrypted and neither its password nor its pre-shared key was given."""

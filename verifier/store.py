@@ -552,7 +552,8 @@ class Store:
     def import_records(self, records: list[ImportRecord], *, source: str, actor: str = "system",
                        now: float | None = None) -> list[str]:
         """Record tokens read from a file as ``ready``, all in one transaction: one bad or duplicate record and
-        nothing is written. Returns the serials."""
+        nothing is written (a preview that adds some and skips others: ``verifier.import_plan``). Returns the
+        serials."""
         now = _now(now)
         seen: set[str] = set()
         for rec in records:
@@ -565,16 +566,9 @@ class Store:
                 raise InvalidInput(f"token {rec.serial} appears twice in the file",
                                    french=f"la clé {rec.serial} figure deux fois dans le fichier")
             seen.add(rec.serial)
-        with self.transaction() as conn:
-            for rec in records:
-                with _unique_serial(rec.serial):
-                    token_id = self._insert_token(conn, rec.serial, rec.secret, "ready", now, False, kind="hardware",
-                                                  algo=rec.algo, digits=rec.digits, period=rec.period,
-                                                  model=rec.model, operator=actor)
-                conn.execute(tokens.update().where(tokens.c.id == token_id)
-                             .values(drift=int(rec.drift or 0), provisioned_at=now))
-                audit_log.write(conn, action="token.import", outcome="ready", actor=actor, serial=rec.serial,
-                                detail=f"from={source}"[:500], now=now)
+        from verifier import import_plan  # batch inserts, one transaction (it imports this module)
+
+        import_plan.apply(self, import_plan.entries_of(records), source=source, actor=actor, now=now, strict=True)
         return [r.serial for r in records]
 
     def rotate_key(self, *, actor: str = "system", keep_old: bool = False, now: float | None = None) -> str:

@@ -295,3 +295,18 @@ def test_the_last_administrator_keeps_her_role(admin):
                    "administrateur\n")
     assert admin("users", "add", "adjoint", "--role", "admin")[0] == 0
     assert admin("users", "set-role", "chef", "teacher")[0] == 0
+
+
+def test_the_command_line_dry_run_writes_nothing(admin, tmp_path, planted):
+    admin("init")
+    path = tmp_path / "lot.csv"
+    good = planted.secret(secrets.token_bytes(20)).hex()
+    path.write_text(f"serial,key,type,digits,period\nJT-D1,{good},totp\nJT-D2,{secrets.token_hex(20)},totp,7\n")
+    status, out, err = admin("import", str(path), "--dry-run")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "JT-D1            ligne 2                à ajouter",
+        "JT-D2            ligne 3                refusée : une clé affiche 6 ou 8 chiffres, pas 7",
+        "Aperçu, rien n'a été écrit : 1 à ajouter, 0 ignorée(s) (déjà présentes), 1 refusée(s).",
+    ]
+    assert admin("tokens", "--json")[1] == "[]\n"
