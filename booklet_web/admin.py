@@ -1,5 +1,5 @@
-"""Administration (administrators only): roster import, classes and teaching assignments, users and tokens
-(through the verifier's library), the audit, and the LPC XML export."""
+"""Administration (administrators only): classes and teaching assignments, users and tokens (through the verifier's
+library), the audit, and the LPC XML export. The imports (roster, tokens) are in ``admin_imports``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from booklet_web import exports, roster
+from booklet_web import exports
 from booklet_web.auth import admin_required, services
-from booklet_web.forms import EmptyForm, RosterForm, parse_id
+from booklet_web.forms import EmptyForm, parse_id
 from booklet_web.livret import write_audit
 from booklet_web.tables import audit, classes, pupils, teaching, users
 
@@ -68,27 +68,6 @@ def assignment():
             write_audit(conn, g.user, "teaching-removed", now, target=class_name, detail=teacher)
             flash("Affectation retirée.", "ok")
     return redirect(url_for("admin.index"))
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@admin_required
-def roster_import():
-    """Import classes, pupils and teachers from a CSV file (all or nothing)."""
-    form = RosterForm()
-    problems = None
-    report = None
-    status = 200
-    if form.validate_on_submit():
-        data = form.fichier.data.read()
-        try:
-            creator = roster.verifier_user_creator(g.user.login, services().clock)
-            report = roster.import_roster(services().db.writer, data, creator, actor=g.user, now=services().clock())
-        except roster.RosterError as exc:
-            problems = exc.problems
-            status = 400
-    elif form.errors:
-        status = 400
-    return render_template("admin/import.html", form=form, problems=problems, report=report), status
 
 
 JOURNAL_ACTIONS = {"items-recorded": "items renseignés", "item-withdrawn": "item retiré",

@@ -58,3 +58,11 @@ class EmptyForm(FlaskForm):
 
 class RosterForm(FlaskForm):
     fichier = FileField("Fichier CSV", validators=[FileRequired("Choisissez un fichier CSV.")])
+
+
+class TokenImportForm(FlaskForm):
+    fichier = FileField("Fichier PSKC ou CSV", validators=[FileRequired("Choisissez un fichier PSKC ou CSV.")])
+    mot_de_passe = PasswordField("Mot de passe du fichier PSKC (s'il est chiffré par mot de passe)",
+                                 validators=[Length(max=200)])
+    cle = PasswordField("Clé pré-partagée du fichier PSKC, en hexadécimal (s'il est chiffré par une clé)",
+                        validators=[Length(max=200)])

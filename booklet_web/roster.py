@@ -63,12 +63,14 @@ class RosterReport:
     pupils_updated: int = 0
     users_added: int = 0
     assignments: int = 0
+    refused: int = 0
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.classes} classe(s) créée(s), {self.pupils_added} élève(s) ajouté(s), "
+        text = (f"{self.classes} classe(s) créée(s), {self.pupils_added} élève(s) ajouté(s), "
                 f"{self.pupils_updated} élève(s) mis à jour, {self.users_added} compte(s) créé(s), "
                 f"{self.assignments} affectation(s) ajoutée(s)")
+        return text + (f", {self.refused} ligne(s) refusée(s)" if self.refused else "")
 
 
 def _shown(text: str, limit: int) -> str:
@@ -82,6 +84,17 @@ def _plain(text: str) -> str:
 
 def parse_roster(data: bytes) -> list[RosterLine]:
     """Read and check every line; RosterError lists every problem with its line number."""
+    lines, problems = read_roster(data)
+    if problems:
+        raise RosterError(problems)
+    if not lines:
+        raise RosterError([(0, "aucune ligne à importer")])
+    return lines
+
+
+def read_roster(data: bytes) -> tuple[list[RosterLine], list[tuple[int, str]]]:
+    """The good lines and the refused ones (line number, French reason); RosterError for a file that cannot be
+    read as a whole (encoding, header, quotes, size)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -145,19 +158,20 @@ def parse_roster(data: bytes) -> list[RosterLine]:
             problems.append((number, ", ".join(errs)))
         else:
             lines.append(RosterLine(number, kind, klass, value["nom"], value["prenom"], ident))
-    if problems:
-        raise RosterError(problems)
-    if not lines:
-        raise RosterError([(0, "aucune ligne à importer")])
-    return lines
+    return lines, problems
 
 
 def import_roster(engine: sa.Engine, data: bytes, create_user: CreateUser, *, actor: Actor | None = None,
                   now: float | None = None) -> RosterReport:
     """Check the whole file, then write it in one transaction (nothing is written when any line is wrong), with
     one row of the booklet's audit saying who imported what (``actor`` None: the command line)."""
-    lines = parse_roster(data)
-    report = RosterReport()
+    return write_roster(engine, parse_roster(data), create_user, actor=actor, now=now)
+
+
+def write_roster(engine: sa.Engine, lines: list[RosterLine], create_user: CreateUser, *, actor: Actor | None = None,
+                 now: float | None = None, refused: int = 0) -> RosterReport:
+    """Write checked ``lines`` in one transaction, with the audit row (``refused``: lines left out, counted)."""
+    report = RosterReport(refused=refused)
     with engine.begin() as conn:
         class_ids = {r.name: r.id for r in conn.execute(sa.select(classes.c.id, classes.c.name))}
 
@@ -213,3 +227,59 @@ def verifier_user_creator(actor: str, clock: Callable[[], float] = time.time) ->
         return insert_user(conn, login, name, role, actor=actor, now=clock()).id
 
     return create
+
+
+#: what a roster line becomes, for the console's preview: to add, already present, refused
+ADD, PRESENT, REFUSED = "add", "present", "refused"
+_KIND_FR = {"pupil": "élève", "teacher": "enseignant", "admin": "administrateur"}
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """One line of a roster as the preview shows it; ``note`` says in French what importing it will do."""
+
+    line: int
+    status: str
+    note: str
+    kind: str = ""
+    class_name: str = ""
+    name: str = ""
+    ident: str = ""
+
+
+def plan_roster(conn: sa.Connection, lines: list[RosterLine],
+                problems: list[tuple[int, str]]) -> tuple[list[PlannedLine], int]:
+    """What :func:`write_roster` would do with each line (reads only), and how many classes it would create."""
+    class_names = {r.name for r in conn.execute(sa.select(classes.c.name))}
+    known_pupils = {r.ref: r for r in conn.execute(sa.select(pupils.c.ref, pupils.c.class_id, pupils.c.last_name,
+                                                                  pupils.c.first_name, classes.c.name)
+                                                      .join(classes, classes.c.id == pupils.c.class_id))}
+    known_users = {r.login: r.role for r in conn.execute(sa.select(users.c.login, users.c.role))}
+    new_classes: set[str] = set()
+    planned = [PlannedLine(n, REFUSED, message) for n, message in problems]
+    for line in lines:
+        if line.class_name and line.class_name not in class_names:
+            new_classes.add(line.class_name)
+        facts = {"line": line.line, "kind": _KIND_FR[line.kind], "class_name": line.class_name,
+                 "name": f"{line.first_name} {line.last_name}", "ident": line.ident}
+        if line.kind == "pupil":
+            old = known_pupils.get(line.ident)
+            if old is None:
+                planned.append(PlannedLine(status=ADD, note=f"élève à ajouter en {line.class_name}", **facts))
+            elif (old.name, old.last_name, old.first_name) == (line.class_name, line.last_name, line.first_name):
+                planned.append(PlannedLine(status=PRESENT, note="déjà présent(e), inchangé(e)", **facts))
+            else:
+                planned.append(PlannedLine(status=PRESENT, note=f"déjà présent(e) : mis(e) à jour (classe "
+                                                                f"{line.class_name})", **facts))
+            continue
+        where = f", affecté(e) à {line.class_name}" if line.class_name else ""
+        if line.ident in known_users:
+            have = known_users[line.ident]
+            role = "admin" if line.kind == "admin" else "teacher"
+            kept = f" (rôle {'administrateur' if have == 'admin' else 'enseignant'} inchangé)" if have != role else ""
+            planned.append(PlannedLine(status=PRESENT, note=f"compte existant{kept}{where}", **facts))
+        else:
+            known_users[line.ident] = "admin" if line.kind == "admin" else "teacher"
+            planned.append(PlannedLine(status=ADD, note=f"compte à créer{where}", **facts))
+    planned.sort(key=lambda p: p.line)
+    return planned, len(new_classes)

@@ -16,7 +16,8 @@ from verifier.audit import AuditEntry
 ACTIONS = {
     "auth": "connexion", "next_code": "code suivant", "set_pin": "PIN choisi",
     "token.create": "clé créée", "token.ready": "clé préparée", "token.failed": "préparation échouée",
-    "token.import": "clé importée", "token.assign": "clé affectée", "token.unassign": "clé désaffectée",
+    "token.import": "clé importée", "token.import_file": "import de clés", "token.assign": "clé affectée",
+    "token.unassign": "clé désaffectée",
     "token.unlock": "clé débloquée", "token.lock": "clé bloquée", "token.disable": "clé désactivée",
     "token.retire": "clé retirée", "token.reset_pin": "PIN réinitialisé", "token.resync": "clé resynchronisée",
     "token.secret_read": "secret lu", "user.add": "utilisateur ajouté", "user.update": "utilisateur modifié",

@@ -126,3 +126,27 @@ def csrf_token(html: str) -> str:
         match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def sealed_preview(html: str) -> str:
+    """The sealed preview an import's confirmation form carries."""
+    match = re.search(r'name="apercu" value="([^"]+)"', html)
+    assert match, "no preview to confirm in the page"
+    return match.group(1)
+
+
+def preview_roster(client, data: bytes, name: str = "classe.csv"):
+    """Upload a roster on "Importer une liste d'élèves": the preview page (nothing written)."""
+    import io
+
+    page = client.get("/admin/import")
+    return client.post("/admin/import", data={"csrf_token": csrf_token(page.text), "fichier": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def import_roster_in_console(client, data: bytes, name: str = "classe.csv"):
+    """Upload a roster, then confirm its preview: the summary page."""
+    preview = preview_roster(client, data, name)
+    assert preview.status_code == 200, preview.text
+    return client.post("/admin/import/confirmer", data={"csrf_token": csrf_token(preview.text),
+                                                        "apercu": sealed_preview(preview.text)})

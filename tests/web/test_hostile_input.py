@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from booklet_web.forms import URL_ID
 from booklet_web.tables import classes
-from tests.web.support import PIN, code_for, csrf_token
+from tests.web.support import PIN, code_for, csrf_token, import_roster_in_console
 
 HOSTILE_IDS = [
     "99999999999999999999999",  # overflows every integer column
@@ -76,10 +76,7 @@ def import_roster(client, rows: list[list[str]]):
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["type", "classe", "nom", "prenom", "identifiant"])
     writer.writerows(rows)
-    page = client.get("/admin/import")
-    return client.post("/admin/import", data={"csrf_token": csrf_token(page.text),
-                                              "fichier": (io.BytesIO(out.getvalue().encode()), "classe.csv")},
-                       content_type="multipart/form-data")
+    return import_roster_in_console(client, out.getvalue().encode())
 
 
 def test_a_pupil_named_like_a_formula_is_text_in_the_class_export(any_world):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from booklet_web.tables import classes, pupils, teaching
-from tests.web.support import csrf_token, sample_roster
+from tests.web.support import csrf_token, import_roster_in_console, preview_roster, sample_roster, sealed_preview
 
 BAD = ("type;classe;nom;prenom;identifiant\n"
        "eleve;4C;Nouveau;Élève;E4C01\n"
@@ -29,23 +28,37 @@ def counts(world):
 
 
 def upload(client, data: bytes, name="roster.csv"):
-    page = client.get("/admin/import")
-    return client.post("/admin/import", data={"csrf_token": csrf_token(page.text),
-                                              "fichier": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return import_roster_in_console(client, data, name)
 
 
-def test_admin_page_refuses_a_file_with_bad_lines_and_writes_nothing(world, client):
+def test_admin_page_previews_bad_lines_as_refused_and_imports_only_the_good_ones(world, client):
     world.log_in(client, "adurand")
     before = counts(world)
-    page = upload(client, BAD)
-    assert page.status_code == 400
-    assert "rien n&#39;a été importé" in page.text or "rien n'a été importé" in page.text
+    page = preview_roster(client, BAD)
+    assert page.status_code == 200
+    cells = " ".join(page.text.split())
+    assert ("Rien n'a encore été importé. 1 ligne(s) à ajouter, 0 déjà présente(s), 4 ligne(s) refusée(s) ; "
+            "1 classe(s) à créer.") in cells
     for line, text in ((3, "classe manquante pour un élève"), (4, "type « prof » inconnu"),
                        (5, "élève E4C01 déjà présent ligne 2"), (6, "identifiant de connexion manquant")):
-        assert f"ligne {line} : " in page.text and text in page.text, (line, text)
-    assert "ligne 2 :" not in page.text
+        assert f"<td>{line}</td>" in cells and f"refusée : {text}" in cells, (line, text)
+    assert "<td>2</td><td>élève</td><td>4C</td><td>Élève Nouveau</td> <td>E4C01</td><td>élève à ajouter en 4C" in cells
     assert counts(world) == before
+    done = client.post("/admin/import/confirmer", data={"csrf_token": csrf_token(page.text),
+                                                        "apercu": sealed_preview(page.text)})
+    assert done.status_code == 200
+    assert ("Import terminé : 1 classe(s) créée(s), 1 élève(s) ajouté(s), 0 élève(s) mis à jour, 0 compte(s) "
+            "créé(s), 0 affectation(s) ajoutée(s), 4 ligne(s) refusée(s).") in done.text
+    assert counts(world)[0][1] == before[0][1] + 1
+
+
+def test_admin_page_refuses_an_unreadable_file_whole(world, client):
+    world.log_in(client, "adurand")
+    before = counts(world)
+    page = preview_roster(client, b"type;classe;nom\neleve;4C;X\n")
+    assert page.status_code == 400 and "Le fichier est refusé, rien n'a été importé" in page.text
+    assert "colonnes manquantes dans l&#39;en-tête : prenom, identifiant" in page.text
+    assert 'name="apercu"' not in page.text and counts(world) == before
 
 
 def test_admin_page_imports_a_good_file(world, client):
@@ -94,9 +107,9 @@ def test_a_failure_while_writing_leaves_no_account_behind(world):
 
 def test_non_utf8_and_missing_columns_are_explained(world, client):
     world.log_in(client, "adurand")
-    page = upload(client, "type;classe;nom;prenom;identifiant\neleve;4C;Léa;X;E1\n".encode("latin-1"))
+    page = preview_roster(client, "type;classe;nom;prenom;identifiant\neleve;4C;Léa;X;E1\n".encode("latin-1"))
     assert page.status_code == 400 and "UTF-8" in page.text
-    page = upload(client, b"type;nom\neleve;X\n")
+    page = preview_roster(client, b"type;nom\neleve;X\n")
     assert page.status_code == 400 and "colonnes manquantes" in page.text and "classe" in page.text
 
 
