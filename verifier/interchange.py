@@ -203,7 +203,7 @@ def csv_entries(data: bytes, path: object) -> list[Entry]:
                               french=f"{path} : fichier CSV illisible ({exc.__class__.__name__})") from None
     entries: list[Entry] = []
     try:
-        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        for number, row in enumerate(csv.reader(io.StringIO(text), strict=True), start=1):
             cells = [c.strip() for c in row]
             if not cells or not any(cells) or cells[0].startswith("#"):
                 continue

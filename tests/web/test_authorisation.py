@@ -29,6 +29,7 @@ def resources(world):
         "journal": "/admin/journal",
         "journal des connexions": "/admin/journal-connexions",
         "import": "/admin/import",
+        "import des clés": "/admin/import-cles",
         "export XML": "/admin/export.xml",
         "accès de secours": "/admin/secours/jdupont",
         "confirmation": "/admin/cles/confirmer?action=desactiver&serie=JT-0001",
@@ -50,6 +51,7 @@ READ = {
     "journal": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "journal des connexions": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "import": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "import des clés": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "export XML": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 200},
@@ -91,6 +93,9 @@ def write_actions(world):
                                         "confirme": "oui"}),
         "accès de secours sans PIN": ("/admin/secours/jdupont", {"action": "delivrer"}),
         "fin de l'accès de secours": ("/admin/secours/jdupont", {"action": "terminer"}),
+        # no preview in this session: the administrator is told to upload the file again (400), nothing written
+        "confirmer un import de clés": ("/admin/import-cles/confirmer", {"apercu": "x.1.AAAA"}),
+        "confirmer une liste d'élèves": ("/admin/import/confirmer", {"apercu": "x.1.AAAA"}),
     }
 
 
@@ -103,6 +108,8 @@ WRITE = {  # expected status for each role; every refused action must leave the 
     "rôle": {"jdupont": 403, "mmartin": 403, "adurand": 302},
     "accès de secours sans PIN": {"jdupont": 403, "mmartin": 403, "adurand": 409},
     "fin de l'accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 302},
+    "confirmer un import de clés": {"jdupont": 403, "mmartin": 403, "adurand": 400},
+    "confirmer une liste d'élèves": {"jdupont": 403, "mmartin": 403, "adurand": 400},
 }
 
 
@@ -166,7 +173,8 @@ def test_forged_or_missing_csrf_changes_nothing(world, client):
         data = {"classe": a, "eleve": pa, "competence": "C1", "item": "C1.1", "action": "administrer"}
         if token is not None:
             data["csrf_token"] = token
-        for url in ("/livret/enregistrer", "/livret/competence", "/admin/affectations", "/admin/cles/action"):
+        for url in ("/livret/enregistrer", "/livret/competence", "/admin/affectations", "/admin/cles/action",
+                    "/admin/import-cles/confirmer", "/admin/import/confirmer"):
             answer = client.post(url, data=data)
             assert answer.status_code == 400 and "formulaire a expiré" in answer.text
     assert snapshot(world) == before
