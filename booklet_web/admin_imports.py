@@ -26,6 +26,8 @@ from verifier.store import ImportRecord
 STATUS_FR = {import_plan.ADD: "à ajouter", import_plan.PRESENT: "déjà présente", import_plan.REFUSED: "refusée"}
 EXPIRED = ("Cet aperçu n'est plus valable (déjà importé, trop ancien ou ouvert dans une autre session) : "
            "déposez le fichier à nouveau.")
+#: the audit's detail when a confirmation carries no preview this session may use (facts, never the field)
+REFUSED_DETAIL = "preview unknown to this session, already used, expired or altered"
 TOO_LARGE = ("Ce fichier est trop grand pour un import dans le navigateur : importez-le avec la commande "
              "jeton-admin import.")
 
@@ -108,10 +110,12 @@ def token_import_confirm():
         name, entries = _unpack(preview_seal.open_once("cles", request.form.get("apercu"), login=g.user.login,
                                                        now=svc.clock()))
     except preview_seal.PreviewExpired:
+        svc.store.record("token.import_file", "refused", actor=g.user.login, detail=REFUSED_DETAIL)
         return _token_page(TokenImportForm(), 400, error=EXPIRED)
     try:
         done = import_plan.apply(svc.store, entries, source=f"console:{name}", actor=g.user.login, now=svc.clock())
     except ConcurrentChange as exc:
+        svc.store.record("token.import_file", "refused", actor=g.user.login, detail=f"changed meanwhile; {name}")
         return _token_page(TokenImportForm(), 409, error=exc.french)
     return _token_page(TokenImportForm(), done=done, name=name)
 
@@ -164,12 +168,14 @@ def roster_import_confirm():
         data = preview_seal.open_once("liste", request.form.get("apercu"), login=g.user.login, now=svc.clock())
         lines, problems = roster.read_roster(data)
     except (preview_seal.PreviewExpired, roster.RosterError):
+        svc.store.record("roster.import", "refused", actor=g.user.login, detail=REFUSED_DETAIL)
         return _roster_page(RosterForm(), 400, error=EXPIRED)
     creator = roster.verifier_user_creator(g.user.login, svc.clock)
     try:
         report = roster.write_roster(svc.db.writer, lines, creator, actor=g.user, now=svc.clock(),
                                      refused=len(problems))
     except ConflictError:
+        svc.store.record("roster.import", "refused", actor=g.user.login, detail="changed meanwhile")
         return _roster_page(RosterForm(), 409, error="Un compte de cette liste a été créé entre-temps : rien n'a "
                                                      "été importé, déposez le fichier à nouveau.")
     return _roster_page(RosterForm(), report=report)

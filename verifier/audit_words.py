@@ -23,7 +23,7 @@ ACTIONS = {
     "token.secret_read": "secret lu", "user.add": "utilisateur ajouté", "user.update": "utilisateur modifié",
     "session.end": "session fermée", "keys.rotate": "clés de chiffrement renouvelées",
     "db.init": "base préparée", "emergency.issue": "accès de secours délivré",
-    "emergency.end": "accès de secours terminé",
+    "emergency.end": "accès de secours terminé", "roster.import": "import d'une liste d'élèves",
 }
 
 #: why an attempt was refused (the ``reason=`` of its detail)
@@ -38,7 +38,7 @@ REASONS = {
 OUTCOMES = {
     "ACCEPT": "accepté", "REJECT": "refusé", "LOCKED": "refusé, clé verrouillée", "THROTTLED": "refusé : trop de "
     "tentatives, attente", "NEW_PIN_REQUIRED": "nouveau PIN demandé", "NEXT_CODE_REQUIRED": "code suivant demandé",
-    "ok": "fait",
+    "ok": "fait", "refused": "refusé",
     # token states after an act on a token
     "pending": "en préparation", "ready": "prête", "assigned": "affectée (nouveau PIN)", "active": "active",
     "locked": "verrouillée", "disabled": "désactivée", "retired": "retirée", "failed": "en échec",

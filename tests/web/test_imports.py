@@ -56,10 +56,12 @@ def flat(page: str) -> str:
 
 
 def written(world):
-    """What an import could have written: the tokens and the audit rows."""
+    """What an import could have written: the tokens, and the audit rows of imported tokens and of imports done."""
     with world.store.engine.connect() as conn:
         return (sorted(conn.execute(sa.select(tokens.c.serial, tokens.c.state)).all()),
-                conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar())
+                conn.execute(sa.select(sa.func.count()).select_from(audit)
+                             .where(audit.c.action.in_(("token.import", "token.import_file")),
+                                    audit.c.outcome != "refused")).scalar())
 
 
 def test_import_tokens_preview_then_confirm_then_summary(world, no_leaks):
@@ -117,6 +119,8 @@ def test_another_session_cannot_confirm_my_preview(world, client):
                               "apercu": sealed_preview(page.text)})
     assert stolen.status_code == 400 and "Cet aperçu n'est plus valable" in flat(stolen.text)
     assert written(world) == before
+    refusal = world.store.audit(action="token.import_file")[0]  # the attempt is in the journal
+    assert (refusal.outcome, refusal.actor) == ("refused", "adurand")
     assert confirm(client, page.text).status_code == 200  # still mine to confirm
     assert world.store.get_token("JT-0300").state == "ready"
 
