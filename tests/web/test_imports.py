@@ -235,3 +235,15 @@ def test_teachers_cannot_preview_or_confirm(world, client, login):
     assert answer.status_code == 403
     assert preview(client, b"JT-0801,00,totp\n", token=token).status_code == 403
     assert written(world) == before
+
+
+def test_the_same_import_on_sqlite_and_postgresql(any_world):
+    world = any_world
+    client = world.app.test_client()
+    world.log_in(client, "adurand")
+    data = pskc_file([("JT-0900", secrets.token_bytes(20)), ("JT-0001", SECRETS["jdupont"])])
+    page = preview(client, data, "lot.xml")
+    assert "Rien n'a encore été importé. 1 à ajouter, 1 ignorée(s) (déjà présentes), 0 refusée(s)." in flat(page.text)
+    done = confirm(client, page.text)
+    assert "Import terminé (lot.xml) : 1 ajoutée(s), 1 ignorée(s) (déjà présentes), 0 refusée(s)." in flat(done.text)
+    assert world.store.get_token("JT-0900").model == "Jeton Pico"
