@@ -52,6 +52,9 @@ def test_import_a_lot_of_tokens_then_a_list_of_pupils(world, server, page, tmp_p
     assert world.store.find_token("JT-0101") is None
     shot(page, "28-import-cles-apercu")
     accessible(page)
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: the table scrolls in its own frame
+    assert page.evaluate("document.querySelector('main').scrollWidth <= document.querySelector('main').clientWidth")
+    page.set_viewport_size({"width": 1100, "height": 800})
     page.get_by_role("button", name="Importer 2 clés").click()
     page.get_by_text("Import terminé (lot-janvier.pskcxml) : 2 ajoutée(s), 1 ignorée(s) (déjà présentes), "
                      "1 refusée(s).").wait_for()
@@ -79,6 +82,9 @@ def test_import_a_lot_of_tokens_then_a_list_of_pupils(world, server, page, tmp_p
     page.get_by_role("cell", name="refusée : classe manquante pour un élève").wait_for()
     shot(page, "29-import-liste-apercu")
     accessible(page)
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.querySelector('main').scrollWidth <= document.querySelector('main').clientWidth")
+    page.set_viewport_size({"width": 1100, "height": 800})
     page.get_by_role("button", name="Importer 4 lignes").click()
     page.get_by_text("Import terminé : 1 classe(s) créée(s), 2 élève(s) ajouté(s), 0 élève(s) mis à jour, "
                      "1 compte(s) créé(s), 2 affectation(s) ajoutée(s), 1 ligne(s) refusée(s).").wait_for()
