@@ -118,16 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
 
     # admin_audit, admin_confirm, admin_emergency and admin_imports add their routes to admin's blueprint
-    from booklet_web import (  # noqa: F401
-        admin,
-        admin_audit,
-        admin_confirm,
-        admin_emergency,
-        admin_imports,
-        auth,
-        booklet,
-        operations,
-    )
+    from booklet_web import admin, admin_audit, admin_confirm, admin_emergency, admin_imports, auth, booklet, operations  # noqa: F401
 
     app.register_blueprint(operations.bp)
     app.register_blueprint(auth.bp)
