@@ -30,6 +30,7 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False, server_default="teacher"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.CheckConstraint("role IN ('teacher', 'admin')", name="ck_users_role"),
+    sa.Index("ix_users_role", "role"),  # the console's role filter, the count of administrators
 )
 
 tokens = sa.Table(
@@ -66,6 +67,9 @@ tokens = sa.Table(
         "state IN ('pending', 'ready', 'assigned', 'active', 'locked', 'disabled', 'retired', 'failed')",
         name="ck_tokens_state",
     ),
+    # the console's lists (verifier.fleet): one state in serial order, and "at least N failures"
+    sa.Index("ix_tokens_state_serial", "state", "serial"),
+    sa.Index("ix_tokens_fail_count", "fail_count"),
 )
 
 tickets = sa.Table(
