@@ -104,7 +104,8 @@ def token(serial: str):
     store = svc.store
     t = _token_or_404(serial)
     zone = store.settings.timezone
-    history = [e for e in store.audit(serial=t.serial, action="token.", limit=TOKEN_AUDIT_ROWS)]
+    history = [e for e in store.audit(serial=t.serial, action="token.", limit=TOKEN_AUDIT_ROWS)
+               if e.action != "token.secret_read"]  # its states: reading the secret (to resync) changes none
     journal = store.audit(serial=t.serial, limit=TOKEN_AUDIT_ROWS)
     wanted = arg("qui", 64)  # "Affecter": the users matching what was typed, when it was no login
     suggestions = []

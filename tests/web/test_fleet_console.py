@@ -163,7 +163,10 @@ def test_resync_with_two_codes_then_the_teacher_logs_in(any_world, admin):
     _, page = post_act(admin, "JT-0001", action="resynchroniser", code1=first, code2=second)
     assert "Clé JT-0001 resynchronisée : l'horloge de la clé est de nouveau reconnue." in text(page)
     assert "Dérive de l'horloge +21 pas de 30 s (+630 s)" in text(page)
-    assert "clé resynchronisée" in page.text.split("<h2>Historique</h2>")[1]
+    history = page.text.split("<h2>Historique</h2>")[1].split("<h2>")[0]
+    assert "clé resynchronisée" in history and "secret lu" not in history  # reading the secret changes no state
+    journal = text(page.text.split("<h2>Journal de la clé</h2>")[1])
+    assert "15/01/2027 09:00:35 secret lu fait JT-0001 adurand purpose=resync" in journal  # at the app's clock
     v = world.app.extensions["jeton"].verifier
     assert v.authenticate("jdupont", PIN + code_for("jdupont", t + 60), now=world.clock.t).outcome == "ACCEPT"
     for entry in world.store.audit(limit=500):  # the codes typed are in no audit row
