@@ -1,7 +1,8 @@
 """The fleet's lists: tokens and users found by search and filters, sorted, a page at a time with the total count.
 
-One rule for every front end (the booklet's console today, ``jeton-admin`` tomorrow). A page costs two queries
-(its rows, their count), and a page of users one more for their tokens: never one query per row. Fast at 100,000
+One rule for every front end (the booklet's console today, ``jeton-admin`` tomorrow). A page costs three queries
+(the count, the rows, their holders or their tokens), and a search one more (the users it matches): never one
+query per row. Fast at 100,000
 tokens and users on SQLite and PostgreSQL: besides the unique serial and login and ``tokens.user_id``, migration
 0006 indexes ``tokens (state, serial)``, ``tokens (fail_count)`` and ``users (role)``.
 
@@ -28,6 +29,8 @@ PER_PAGE = 50
 DAY = 86_400.0
 #: the longest search text; a longer one is cut (a serial is 16 characters, a login 64)
 SEARCH_MAX = 64
+#: a search matching at most this many users passes their ids to the token query; more, a subquery
+HOLDERS_INLINE = 1000
 
 Row = TypeVar("Row")
 
@@ -132,14 +135,40 @@ def _like(term: str) -> str:
     return term.strip()[:SEARCH_MAX]
 
 
-def _token_filters(conn: sa.Connection, q: TokenQuery, now: float) -> tuple[list, bool]:
-    """The WHERE clauses of ``q``, and whether they need the holder's row (a search by login or name)."""
+def _contains(conn: sa.Connection, column, term: str):
+    """``column`` contains ``term``, ignoring case: SQLite's LIKE already ignores the case of ASCII letters (and its
+    ``lower()`` knows no other); on PostgreSQL, a substring of ``lower()``, cheaper than ILIKE."""
+    if conn.dialect.name == "sqlite":
+        return column.contains(term, autoescape=True)
+    return sa.func.strpos(sa.func.lower(column), term.lower()) > 0
+
+
+def _holders_matching(conn: sa.Connection, term: str):
+    """The ids of the users whose login or name contains ``term`` (one pass over users, not one per token)."""
+    return sa.select(users.c.id).where(sa.or_(_contains(conn, users.c.login, term),
+                                              _contains(conn, users.c.display_name, term)))
+
+
+def _search(conn: sa.Connection, term: str) -> tuple:
+    """(the serial contains ``term``, the holder's login or name contains it), as two clauses on ``tokens``.
+
+    Serials are upper case: a plain substring test, cheaper than LIKE. The users matching are read once, here,
+    when they are few (then each test is an index lookup); when many, the second clause is a subquery."""
+    upper = term.upper()
+    serial = (sa.func.instr(tokens.c.serial, upper) if conn.dialect.name == "sqlite"
+              else sa.func.strpos(tokens.c.serial, upper)) > 0
+    found = conn.execute(_holders_matching(conn, term).limit(HOLDERS_INLINE + 1)).scalars().all()
+    if len(found) > HOLDERS_INLINE:
+        return serial, tokens.c.user_id.in_(_holders_matching(conn, term))
+    return serial, tokens.c.user_id.in_(found) if found else sa.false()
+
+
+def _token_filters(conn: sa.Connection, q: TokenQuery, now: float) -> tuple[list, tuple | None]:
+    """The WHERE clauses of ``q`` but the search (on ``tokens`` alone: the count needs no join), and the search's
+    two clauses (see :func:`_search`), or None."""
     where = []
     term = _like(q.search)
-    if term:
-        where.append(sa.or_(tokens.c.serial.icontains(term, autoescape=True),
-                            users.c.login.icontains(term, autoescape=True),
-                            users.c.display_name.icontains(term, autoescape=True)))
+    search = _search(conn, term) if term else None
     states = tuple(s for s in q.states if s in TOKEN_STATES)
     if q.states:
         where.append(tokens.c.state.in_(states) if states else sa.false())
@@ -154,7 +183,7 @@ def _token_filters(conn: sa.Connection, q: TokenQuery, now: float) -> tuple[list
         where.append(idle_since < now - max(0, q.unused_days) * DAY)
     if q.min_failures is not None:
         where.append(tokens.c.fail_count >= q.min_failures)
-    return where, bool(term)
+    return where, search
 
 
 def _order(q: TokenQuery) -> list:
@@ -178,28 +207,40 @@ def token_page(conn: sa.Connection, q: TokenQuery = TokenQuery(), *, page: int =
                now: float) -> Page[TokenRow]:
     """The tokens matching ``q``, page ``page`` (``per_page`` rows), with their holders; ``now`` (Unix seconds)
     is the time the idle filters count from."""
-    where, needs_holder = _token_filters(conn, q, now)
-    source = tokens.outerjoin(users, users.c.id == tokens.c.user_id)
-    count = sa.select(sa.func.count()).select_from(source if needs_holder else tokens).where(*where)
+    where, search = _token_filters(conn, q, now)
+    if search is None:
+        count = sa.select(sa.func.count()).select_from(tokens).where(*where)
+    else:  # counted as a union: each half is one cheap pass (the serials' index, the holders' lookups)
+        count = sa.select(sa.func.count()).select_from(
+            sa.union(*(sa.select(tokens.c.id).where(half, *where) for half in search)).subquery())
+        where = [*where, sa.or_(*search)]
     total = conn.execute(count).scalar_one()
     page, pages, offset = _paged(total, page, per_page)
-    stmt = (sa.select(tokens.c.serial, tokens.c.state, tokens.c.kind, tokens.c.model, users.c.login,
-                      users.c.display_name, tokens.c.fail_count, tokens.c.last_step, tokens.c.period,
-                      tokens.c.assigned_at, tokens.c.locked_at, tokens.c.state_reason)
-            .select_from(source).where(*where).order_by(*_order(q)).limit(per_page).offset(offset))
-    rows = [TokenRow(r.serial, r.state, r.kind, r.model, r.login, r.display_name, r.fail_count,
-                     None if r.last_step is None else float(r.last_step * r.period), r.assigned_at, r.locked_at,
-                     r.state_reason)
-            for r in conn.execute(stmt)] if total else []
+    if not total:
+        return Page([], 0, page, pages, per_page)
+    found = conn.execute(sa.select(tokens.c.serial, tokens.c.state, tokens.c.kind, tokens.c.model, tokens.c.user_id,
+                                   tokens.c.fail_count, tokens.c.last_step, tokens.c.period, tokens.c.assigned_at,
+                                   tokens.c.locked_at, tokens.c.state_reason)
+                         .where(*where).order_by(*_order(q)).limit(per_page).offset(offset)).all()
+    # the holders of this page only, once the page is cut (a join before the OFFSET would look up every row skipped)
+    held = {r.user_id for r in found} - {None}
+    holders = {u.id: u for u in conn.execute(sa.select(users.c.id, users.c.login, users.c.display_name)
+                                             .where(users.c.id.in_(held)))} if held else {}
+    rows = []
+    for r in found:
+        holder = holders.get(r.user_id)
+        rows.append(TokenRow(r.serial, r.state, r.kind, r.model, holder and holder.login,
+                             holder and holder.display_name, r.fail_count,
+                             None if r.last_step is None else float(r.last_step * r.period), r.assigned_at,
+                             r.locked_at, r.state_reason))
     return Page(rows, total, page, pages, per_page)
 
 
-def _user_filters(q: UserQuery) -> list:
+def _user_filters(conn: sa.Connection, q: UserQuery) -> list:
     where = []
     term = _like(q.search)
     if term:
-        where.append(sa.or_(users.c.login.icontains(term, autoescape=True),
-                            users.c.display_name.icontains(term, autoescape=True)))
+        where.append(sa.or_(_contains(conn, users.c.login, term), _contains(conn, users.c.display_name, term)))
     if q.role is not None:
         where.append(users.c.role == q.role if q.role in ROLES else sa.false())
     if q.ids is not None:
@@ -213,7 +254,7 @@ def _user_filters(q: UserQuery) -> list:
 def user_page(conn: sa.Connection, q: UserQuery = UserQuery(), *, page: int = 1,
               per_page: int = PER_PAGE) -> Page[UserRow]:
     """The users matching ``q``, page ``page``, each with the tokens they hold."""
-    where = _user_filters(q)
+    where = _user_filters(conn, q)
     total = conn.execute(sa.select(sa.func.count()).select_from(users).where(*where)).scalar_one()
     page, pages, offset = _paged(total, page, per_page)
     order = {"name": [users.c.display_name, users.c.login], "created": [users.c.created_at.desc(), users.c.login]}
