@@ -51,6 +51,8 @@ def _role_page(login: str, role: str):
     if user is None or role not in ("teacher", "admin"):
         abort(404)
     refusal = None
+    if role == user.role:  # nothing would change
+        refusal = f"{login} est déjà {'administrateur' if role == 'admin' else 'professeur'} : rien à changer."
     if role == "admin":
         title = f"Rendre {login} administrateur"
         effects = [f"{login} pourra gérer les utilisateurs, les clés et les classes, et valider les compétences.",

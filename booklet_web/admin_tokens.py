@@ -30,7 +30,7 @@ FAILURES = {"1": "au moins 1", "3": "au moins 3", "5": "au moins 5", "10": "au m
 SORTS = {"serie": ("serial", "numéro de série"), "etat": ("state", "état"), "echecs": ("failures", "échecs"),
          "utilisation": ("last_use", "dernière utilisation")}
 
-#: acts that need no confirmation: form action -> (store method, message)
+#: the acts that take only the serial: form action -> (store method, message); most of them ask first (CONFIRMED)
 TOKEN_ACTIONS = {
     "desaffecter": ("unassign", "Clé {serial} désaffectée."),
     "debloquer": ("unlock", "Clé {serial} débloquée."),
@@ -92,7 +92,8 @@ def _token_or_404(serial: str):
     return token
 
 
-def _in_words(entries, zone: str) -> list:
+def in_words(entries, zone: str) -> list:
+    """Audit rows as the journal tables show them: (row, its words, local time, UTC time)."""
     return [(e, words(e), local_time(e.at, zone), utc_time(e.at)) for e in entries]
 
 
@@ -115,9 +116,9 @@ def token(serial: str):
     holder = store.find_user(t.login) if t.login else None
     return render_template(
         "admin/cle.html", t=t, holder=holder, state=STATES_FR.get(t.state, t.state),
-        reason=REASONS_FR.get(t.state_reason or "", t.state_reason), history=_in_words(history, zone),
-        journal=_in_words(journal, zone), timezone=zone, when=when, wanted=wanted, suggestions=suggestions,
-        last_used=None if t.last_step is None else t.last_step * t.period, disable_reasons=DISABLE_REASONS,
+        reason=REASONS_FR.get(t.state_reason or "", t.state_reason), history=in_words(history, zone),
+        journal=in_words(journal, zone), timezone=zone, when=when, wanted=wanted, suggestions=suggestions,
+        last_used=None if t.last_step is None else t.last_step * t.period,
         form=EmptyForm())
 
 

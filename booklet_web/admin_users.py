@@ -9,7 +9,7 @@ from flask import abort, g, render_template
 
 from booklet_web.admin import bp
 from booklet_web.admin_lists import arg, class_choices, class_filter, page_arg, pages, search_arg, when
-from booklet_web.admin_tokens import STATES_FR, _in_words
+from booklet_web.admin_tokens import STATES_FR, in_words
 from booklet_web.auth import admin_required, services
 from booklet_web.tables import classes, teaching
 from verifier import fleet
@@ -70,5 +70,5 @@ def user(login: str):
         "admin/utilisateur.html", u=u, role=ROLES_FR.get(u.role, u.role), roles=ROLES_FR, only_admin=only_admin,
         tokens=store.list_tokens(login=u.login), states=STATES_FR, taught=taught,
         sessions=len(svc.sessions.list(user_id=u.id, now=now)), emergency=store.emergency_status(u.login, now),
-        journal=_in_words(store.audit(login=u.login, limit=USER_AUDIT_ROWS), zone), timezone=zone, when=when,
+        journal=in_words(store.audit(login=u.login, limit=USER_AUDIT_ROWS), zone), timezone=zone, when=when,
         myself=u.login == g.user.login)

@@ -264,3 +264,12 @@ def test_role_change_from_the_users_page_returns_to_it(world, client):
     assert "Rôle de mmartin : administrateur." in text(page) and "Rôle administrateur" in text(page)
     # two administrators now: adurand's page offers the change again
     assert ">Changer le rôle</button>" in client.get("/admin/utilisateurs/adurand").text
+
+
+def test_choosing_the_role_a_user_already_has_changes_nothing(world, client):
+    world.log_in(client, "adurand")
+    confirm = client.get("/admin/cles/confirmer", query_string={"action": "role", "identifiant": "jdupont",
+                                                                 "role": "teacher"})
+    assert "jdupont est déjà professeur : rien à changer." in text(confirm)
+    assert "<button" not in confirm.text.split("<main>")[1]
+    assert '<a href="/admin/utilisateurs/jdupont">Retour à la fiche de jdupont</a>' in confirm.text
