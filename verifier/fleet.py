@@ -137,10 +137,11 @@ def _like(term: str) -> str:
 
 def _contains(conn: sa.Connection, column, term: str):
     """``column`` contains ``term``, ignoring case: SQLite's LIKE already ignores the case of ASCII letters (and its
-    ``lower()`` knows no other); on PostgreSQL, a substring of ``lower()``, cheaper than ILIKE."""
+    ``lower()`` knows no other); on PostgreSQL, ``lower(column) LIKE``, which the trigram index of migration 0006
+    serves (``ix_users_search_trgm``)."""
     if conn.dialect.name == "sqlite":
         return column.contains(term, autoescape=True)
-    return sa.func.strpos(sa.func.lower(column), term.lower()) > 0
+    return sa.func.lower(column).contains(term.lower(), autoescape=True)
 
 
 def _holders_matching(conn: sa.Connection, term: str):
@@ -152,11 +153,12 @@ def _holders_matching(conn: sa.Connection, term: str):
 def _search(conn: sa.Connection, term: str) -> tuple:
     """(the serial contains ``term``, the holder's login or name contains it), as two clauses on ``tokens``.
 
-    Serials are upper case: a plain substring test, cheaper than LIKE. The users matching are read once, here,
+    Serials are upper case: on SQLite a plain substring test, cheaper than LIKE; on PostgreSQL a LIKE, which the
+    trigram index of migration 0006 serves (``ix_tokens_serial_trgm``). The users matching are read once, here,
     when they are few (then each test is an index lookup); when many, the second clause is a subquery."""
     upper = term.upper()
-    serial = (sa.func.instr(tokens.c.serial, upper) if conn.dialect.name == "sqlite"
-              else sa.func.strpos(tokens.c.serial, upper)) > 0
+    serial = (sa.func.instr(tokens.c.serial, upper) > 0 if conn.dialect.name == "sqlite"
+              else tokens.c.serial.contains(upper, autoescape=True))
     found = conn.execute(_holders_matching(conn, term).limit(HOLDERS_INLINE + 1)).scalars().all()
     if len(found) > HOLDERS_INLINE:
         return serial, tokens.c.user_id.in_(_holders_matching(conn, term))

@@ -31,6 +31,9 @@ users = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.CheckConstraint("role IN ('teacher', 'admin')", name="ck_users_role"),
     sa.Index("ix_users_role", "role"),  # the console's role filter, the count of administrators
+    # PostgreSQL also has ix_users_search_trgm (lower(login), lower(display_name)) and, on tokens,
+    # ix_tokens_serial_trgm (serial): trigram GIN indexes for the console's search, made by migration 0006 when the
+    # pg_trgm extension is available (the search works without them, by a scan)
 )
 
 tokens = sa.Table(

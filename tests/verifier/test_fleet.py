@@ -201,3 +201,37 @@ def test_a_search_matching_many_users_finds_the_same_tokens(district, monkeypatc
     assert serials(page(district, TokenQuery(search="dupont"))) == few and len(few) == 12
     active = [s for s in few[:8] if s != "JT-0005"]  # JT-0005 is locked
     assert serials(page(district, TokenQuery(search="dupont", states=("active",)))) == active
+
+
+@pytest.mark.postgres
+def test_postgresql_searches_through_trigram_indexes_and_migrates_back(postgres_base_url):
+    """Migration 0006 gives PostgreSQL trigram indexes for the search (pg_trgm, a trusted extension) and the search
+    uses them; it goes down to 0004 and up again."""
+    from alembic import command
+
+    from tests.support import require, throwaway_postgres_database
+    from verifier import db
+
+    with throwaway_postgres_database(postgres_base_url) as url:
+        engine = db.make_engine(url.render_as_string(hide_password=False))
+        try:
+            with engine.connect() as conn:
+                available = conn.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"))
+                require(available.first() is not None, "PostgreSQL's pg_trgm extension (postgresql-contrib)")
+            db.upgrade(engine)
+            with engine.connect() as conn:
+                names = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes")).scalars())
+                assert {"ix_tokens_serial_trgm", "ix_users_search_trgm", "ix_tokens_state_serial"} <= names
+                conn.execute(sa.text("SET enable_seqscan = off"))  # a tiny table: make the planner show its way
+                users_query = fleet._holders_matching(conn, "Dupont")
+                plan = "\n".join(conn.execute(sa.text("EXPLAIN " + str(users_query.compile(
+                    conn, compile_kwargs={"literal_binds": True})))).scalars())
+                assert "ix_users_search_trgm" in plan, plan
+            with engine.begin() as conn:
+                command.downgrade(db._config(conn), "0004")
+            with engine.connect() as conn:
+                names = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes")).scalars())
+                assert not names & {"ix_tokens_serial_trgm", "ix_users_search_trgm", "ix_tokens_state_serial"}
+            assert db.upgrade(engine) == ("0004", db.head_revision())
+        finally:
+            engine.dispose()
