@@ -1,5 +1,7 @@
-"""Administration (administrators only): classes and teaching assignments, users and tokens (through the verifier's
-library), the audit, and the LPC XML export. The imports (roster, tokens) are in ``admin_imports``."""
+"""Administration (administrators only): classes and teaching assignments, sessions, the booklet's audit, and the
+LPC XML export. The other areas add their routes to this blueprint: tokens (``admin_tokens``), users
+(``admin_users``), imports of rosters and tokens (``admin_imports``), confirmations (``admin_confirm``), emergency
+access (``admin_emergency``), the verifier's audit (``admin_audit``)."""
 
 from __future__ import annotations
 
@@ -104,79 +106,6 @@ def lpc_xml():
                 body = exports.lpc_xml(conn, svc.ref, uai)
             return Response(body, mimetype="application/xml", headers=exports.download_headers(f"lpc-{uai}.xml"))
     return render_template("admin/export.html", form=EmptyForm(), error=error), (400 if error else 200)
-
-
-TOKEN_ACTIONS = {
-    "desaffecter": ("unassign", "Clé {serial} désaffectée."),
-    "debloquer": ("unlock", "Clé {serial} débloquée."),
-    "reinitialiser-pin": ("reset_pin", "Code PIN de la clé {serial} réinitialisé : l'utilisateur en choisira un "
-                          "nouveau à sa prochaine connexion."),
-    "desactiver": ("disable", "Clé {serial} désactivée (perdue ou volée)."),
-    "bloquer": ("lock", "Clé {serial} bloquée jusqu'à ce qu'un administrateur la débloque."),
-}
-STATES_FR = {"pending": "en préparation", "ready": "prête (non affectée)", "assigned": "affectée (nouveau PIN)",
-             "active": "active", "locked": "bloquée", "disabled": "désactivée", "retired": "retirée",
-             "failed": "échec de préparation"}
-
-
-@bp.route("/cles")
-@admin_required
-def tokens():
-    """Users and their roles, tokens and their states (the verifier's store)."""
-    store = services().store
-    return render_template("admin/cles.html", users=store.list_users(), tokens=store.list_tokens(),
-                           states=STATES_FR, form=EmptyForm())
-
-
-#: acts that take something away: they run only from their confirmation page (``admin_confirm``), which says what
-#: will happen; a POST without ``confirme=oui`` is sent there and changes nothing
-CONFIRMED = ("desaffecter", "reinitialiser-pin", "desactiver", "bloquer", "role")
-
-
-@bp.route("/cles/action", methods=["POST"])
-@admin_required
-def token_action():
-    """Assign, unassign, unlock, reset the PIN of, or disable a token, through the verifier's library."""
-    import verifier
-
-    _checked_form()
-    store = services().store
-    serial = (request.form.get("serie") or "").strip()[:16]
-    action = request.form.get("action", "")
-    actor = g.user.login
-    if action in CONFIRMED and request.form.get("confirme") != "oui":
-        params = {k: request.form.get(k, "")[:64] for k in ("serie", "identifiant", "role") if k in request.form}
-        return redirect(url_for("admin.confirm", action=action, **params), 303)
-    try:
-        if action == "affecter":
-            login = (request.form.get("identifiant") or "").strip()[:64]
-            store.assign(serial, login, actor=actor, now=services().clock())
-            flash(f"Clé {serial} affectée à {login} : à sa première connexion, il saisira les 6 chiffres seuls.",
-                  "ok")
-        elif action in TOKEN_ACTIONS:
-            method, message = TOKEN_ACTIONS[action]
-            getattr(store, method)(serial, actor=actor, now=services().clock())
-            flash(message.format(serial=serial), "ok")
-        elif action == "role":
-            login = (request.form.get("identifiant") or "").strip()[:64]
-            role = request.form.get("role", "")
-            if role not in ("teacher", "admin"):
-                abort(400)
-            store.set_role(login, role, actor=actor)
-            flash(f"Rôle de {login} : {'administrateur' if role == 'admin' else 'professeur'}.", "ok")
-        else:
-            abort(400)
-    except verifier.NotFoundError:
-        flash("Clé ou utilisateur introuvable.", "erreur")
-    except verifier.InvalidState as exc:
-        flash(f"Action impossible : la clé {serial} est {STATES_FR.get(exc.state, exc.state)}.", "erreur")
-    except verifier.LastAdministrator as exc:
-        flash(f"Action impossible : {exc.french}.", "erreur")
-    except verifier.ConflictError:
-        flash("Action impossible dans l'état actuel : rechargez la page et recommencez.", "erreur")
-    except verifier.InvalidInput:
-        flash("Valeur invalide.", "erreur")
-    return redirect(url_for("admin.tokens"))
 
 
 @bp.route("/sessions", methods=["GET", "POST"])

@@ -43,7 +43,7 @@ def emergency(login: str):
             ended = svc.store.end_emergency(user.login, actor=g.user.login, now=now)
             flash(f"Accès de secours de {user.login} terminé." if ended
                   else f"{user.login} n'avait pas d'accès de secours en cours.", "ok")
-            return redirect(url_for("admin.tokens"))
+            return redirect(url_for("admin.user", login=user.login))
         if request.form.get("action") != "delivrer":
             abort(400)
         try:

@@ -30,6 +30,10 @@ users = sa.Table(
     sa.Column("role", sa.String(16), nullable=False, server_default="teacher"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.CheckConstraint("role IN ('teacher', 'admin')", name="ck_users_role"),
+    sa.Index("ix_users_role", "role"),  # the console's role filter, the count of administrators
+    # PostgreSQL also has ix_users_search_trgm (lower(login), lower(display_name)) and, on tokens,
+    # ix_tokens_serial_trgm (serial): trigram GIN indexes for the console's search, made by migration 0006 when the
+    # pg_trgm extension is available (the search works without them, by a scan)
 )
 
 tokens = sa.Table(
@@ -66,6 +70,9 @@ tokens = sa.Table(
         "state IN ('pending', 'ready', 'assigned', 'active', 'locked', 'disabled', 'retired', 'failed')",
         name="ck_tokens_state",
     ),
+    # the console's lists (verifier.fleet): one state in serial order, and "at least N failures"
+    sa.Index("ix_tokens_state_serial", "state", "serial"),
+    sa.Index("ix_tokens_fail_count", "fail_count"),
 )
 
 tickets = sa.Table(

@@ -300,7 +300,8 @@ class Store:
         with self.engine.connect() as conn:
             return [_token_info(r) for r in conn.execute(stmt)]
 
-    def token_secret(self, serial: str, *, actor: str = "system", purpose: str = "read") -> bytes:
+    def token_secret(self, serial: str, *, actor: str = "system", purpose: str = "read",
+                     now: float | None = None) -> bytes:
         """The decrypted secret of a token (for a device check or an export); the read is audited."""
         with self.transaction() as conn:
             row = conn.execute(sa.select(tokens).where(tokens.c.serial == serial)).first()
@@ -310,7 +311,7 @@ class Store:
                 raise InvalidState(serial, row.state, "read its secret (it was destroyed)")
             secret = self.ring.open(row.serial, row.key_id, row.secret_ct)
             audit_log.write(conn, action="token.secret_read", outcome="ok", actor=actor, serial=serial,
-                            detail=f"purpose={purpose}")
+                            detail=f"purpose={purpose}", now=now)
         return secret
 
     # -- creating tokens -------------------------------------------------------------------------------------
@@ -518,7 +519,7 @@ class Store:
         token = self.get_token(serial)
         if token.state not in HELD:
             raise InvalidState(serial, token.state, "resync", HELD)
-        codes = TokenCodes(self.token_secret(serial, actor=actor, purpose="resync"), algo=token.algo,
+        codes = TokenCodes(self.token_secret(serial, actor=actor, purpose="resync", now=now), algo=token.algo,
                            digits=token.digits, period=token.period)
         now_step = codes.step_of(now)
         found = [s for s in codes.matches(str(code1), now_step, self.settings.admin_resync_window)

@@ -7,9 +7,9 @@ from tests.web.support import PIN, code_for, csrf_token
 
 
 def act(client, **data):
-    """Post an act as the list's buttons do; an act that takes something away goes through its confirmation page
+    """Post an act as the token page's buttons do; an act that takes something away goes through its confirmation page
     (see test_confirmations.py), whose button is pressed here."""
-    page = client.get("/admin/cles")
+    page = client.get(f"/admin/cles/{data['serie']}" if data["serie"].startswith("JT-") else "/admin/cles")
     answer = client.post("/admin/cles/action", data={"csrf_token": csrf_token(page.text), **data})
     if answer.status_code == 303:
         confirm = client.get(answer.headers["Location"])
@@ -27,8 +27,8 @@ def test_unlock_a_locked_token_then_the_teacher_logs_in(world, client):
         v.authenticate("jdupont", PIN + "000000", now=world.clock.t)
     assert world.store.get_token("JT-0001").state == "locked"
     world.log_in(client, "adurand")
-    page = client.get("/admin/cles").text
-    assert "JT-0001</td><td>bloquée</td><td>jdupont" in page
+    page = client.get("/admin/cles", query_string={"etat": "locked"}).text
+    assert '<a href="/admin/cles/JT-0001">JT-0001</a></td>\n    <td>bloquée</td>' in page and "(jdupont)" in page
     page = act(client, serie="JT-0001", action="debloquer")
     assert "Clé JT-0001 débloquée." in page
     world.clock.step()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from booklet_web.tables import item_records, teaching, validations
 from tests.web.support import csrf_token
+from verifier.schema import tokens, users
 
 # Roles: anonymous, a teacher of 3A only (jdupont), a teacher of 3A and 3B (mmartin), the administrator.
 ROLES = ("anonyme", "jdupont", "mmartin", "adurand")
@@ -34,6 +35,11 @@ def resources(world):
         "accès de secours": "/admin/secours/jdupont",
         "confirmation": "/admin/cles/confirmer?action=desactiver&serie=JT-0001",
         "journal des connexions CSV": "/admin/journal-connexions.csv",
+        "clés filtrées": f"/admin/cles?q=JT&etat=active&classe={a}&inutilisee=30&echecs=1&tri=etat&page=2",
+        "clé": "/admin/cles/JT-0001",
+        "utilisateurs": f"/admin/utilisateurs?q=d&role=teacher&classe={b}&cle=avec&page=1",
+        "utilisateur": "/admin/utilisateurs/jdupont",
+        "confirmation du retrait": "/admin/cles/confirmer?action=retirer&serie=JT-0002",
     }
 
 
@@ -56,6 +62,11 @@ READ = {
     "accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "journal des connexions CSV": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "clés filtrées": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "clé": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "utilisateurs": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "utilisateur": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "confirmation du retrait": {"jdupont": 403, "mmartin": 403, "adurand": 200},
 }
 
 
@@ -76,7 +87,10 @@ def snapshot(world):
         return (sorted(conn.execute(sa.select(item_records.c.pupil_id, item_records.c.item_id)).all()),
                 sorted(conn.execute(sa.select(validations.c.pupil_id, validations.c.competence_id,
                                               validations.c.cancelled_at)).all()),
-                sorted(conn.execute(sa.select(teaching)).all()))
+                sorted(conn.execute(sa.select(teaching)).all()),
+                sorted(conn.execute(sa.select(tokens.c.serial, tokens.c.state, tokens.c.drift, tokens.c.user_id,
+                                              tokens.c.state_reason)).all()),
+                sorted(conn.execute(sa.select(users.c.login, users.c.role)).all()))
 
 
 def write_actions(world):
@@ -96,6 +110,14 @@ def write_actions(world):
         # no preview in this session: the administrator is told to upload the file again (400), nothing written
         "confirmer un import de clés": ("/admin/import-cles/confirmer", {"apercu": "x.1.AAAA"}),
         "confirmer une liste d'élèves": ("/admin/import/confirmer", {"apercu": "x.1.AAAA"}),
+        "affecter une clé": ("/admin/cles/action", {"serie": "JT-0003", "action": "affecter",
+                                                    "identifiant": "jdupont"}),
+        "resynchroniser": ("/admin/cles/action", {"serie": "JT-0001", "action": "resynchroniser",
+                                                  "code1": "123456", "code2": "654321"}),
+        "retirer sans confirmation": ("/admin/cles/action", {"serie": "JT-0002", "action": "retirer"}),
+        "désactiver (volée)": ("/admin/cles/action", {"serie": "JT-0002", "action": "desactiver",
+                                                       "motif": "volee", "confirme": "oui"}),
+        "retirer": ("/admin/cles/action", {"serie": "JT-0002", "action": "retirer", "confirme": "oui"}),
     }
 
 
@@ -110,6 +132,11 @@ WRITE = {  # expected status for each role; every refused action must leave the 
     "fin de l'accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 302},
     "confirmer un import de clés": {"jdupont": 403, "mmartin": 403, "adurand": 400},
     "confirmer une liste d'élèves": {"jdupont": 403, "mmartin": 403, "adurand": 400},
+    "affecter une clé": {"jdupont": 403, "mmartin": 403, "adurand": 302},
+    "resynchroniser": {"jdupont": 403, "mmartin": 403, "adurand": 302},
+    "retirer sans confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 303},
+    "désactiver (volée)": {"jdupont": 403, "mmartin": 403, "adurand": 302},
+    "retirer": {"jdupont": 403, "mmartin": 403, "adurand": 302},
 }
 
 
@@ -136,6 +163,8 @@ def test_write_matrix_for_the_administrator(world, client):
         if answer.status_code >= 400:
             assert snapshot(world) == before, name
     assert world.store.get_user("jdupont").role == "admin"
+    assert world.store.get_token("JT-0002").state == "retired"
+    assert [e.detail for e in world.store.audit(serial="JT-0002", action="token.disable")] == ["stolen"]
 
 
 def test_anonymous_writes_go_to_the_login_page_and_change_nothing(world, client):
@@ -174,7 +203,8 @@ def test_forged_or_missing_csrf_changes_nothing(world, client):
         if token is not None:
             data["csrf_token"] = token
         for url in ("/livret/enregistrer", "/livret/competence", "/admin/affectations", "/admin/cles/action",
-                    "/admin/import-cles/confirmer", "/admin/import/confirmer"):
+                    "/admin/import-cles/confirmer", "/admin/import/confirmer",
+                    "/admin/secours/jdupont"):
             answer = client.post(url, data=data)
             assert answer.status_code == 400 and "formulaire a expiré" in answer.text
     assert snapshot(world) == before

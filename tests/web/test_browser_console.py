@@ -30,7 +30,7 @@ def test_token_at_home_emergency_access_then_lost_token_disabled(world, server, 
     world.activate("adurand")
     log_in_with_keyboard(page, base, "adurand", PIN + code_for("adurand", clock.t))
     page.get_by_role("link", name="Administration").click()
-    page.get_by_role("link", name="Utilisateurs et clés OTP").click()
+    page.get_by_role("link", name="Utilisateurs", exact=True).click()
     accessible(page)
 
     # jdupont left the token at home: "Accès de secours" on his line, read what will happen, confirm
@@ -52,18 +52,20 @@ def test_token_at_home_emergency_access_then_lost_token_disabled(world, server, 
     teacher.get_by_text("Accès au livret - OTP").wait_for()
     teacher.context.close()
 
-    # the token is lost after all: "Désactiver (perdue, volée)" opens its confirmation page first
-    page.get_by_role("link", name="Retour aux utilisateurs et clés").click()
-    page.locator("tr", has_text="JT-0001").get_by_role("button", name="Désactiver (perdue, volée)").click()
+    # the token is lost after all: on its page, "Désactiver (perdue, volée)" opens its confirmation page first
+    page.get_by_role("link", name="Retour à la fiche de jdupont").click()
+    page.get_by_role("link", name="JT-0001").click()
+    page.get_by_role("button", name="Désactiver (perdue, volée)").click()
     page.get_by_text("La clé ne permettra plus de se connecter, même avec le bon PIN").wait_for()
     assert world.store.get_token("JT-0001").state == "active"
     shot(page, "22-confirmer-desactivation")
     accessible(page)
     page.get_by_role("button", name="Désactiver la clé JT-0001").click()
-    page.get_by_text("Clé JT-0001 désactivée (perdue ou volée).").wait_for()
+    page.get_by_text("Clé JT-0001 désactivée (perdue).").wait_for()
     assert world.store.get_token("JT-0001").state == "disabled"
 
     # the journal tells it in words
+    page.get_by_role("link", name="Toutes les clés").click()
     page.get_by_role("link", name="Journal des connexions et des actions sur les clés").click()
     page.get_by_label("Du").fill("2027-01-15")  # the test's day only (the roster was imported today)
     page.get_by_role("button", name="Filtrer").click()

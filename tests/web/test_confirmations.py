@@ -12,11 +12,10 @@ import pytest
 from tests.web.support import csrf_token
 
 
-def press_in_row(client, serial: str, label: str):
-    """On "Utilisateurs et clés", press the button ``label`` of the token's row (a GET form: nothing changes)."""
-    page = client.get("/admin/cles").text
-    row = re.search(r"<tr><td>" + re.escape(serial) + r"</td>.*?</tr>", page, re.S).group(0)
-    forms = re.findall(r'(<form method="get" action="([^"]+)".*?</form>)', row, re.S)
+def press_on_token_page(client, serial: str, label: str):
+    """On the token's page, press the button ``label`` of an act that asks first (a GET form: nothing changes)."""
+    page = client.get(f"/admin/cles/{serial}").text
+    forms = re.findall(r'(<form method="get" action="([^"]+)".*?</form>)', page, re.S)
     for body, action in forms:
         button = re.search(r'<button type="submit" name="(\w+)" value="([^"]+)">' + re.escape(label) + "</button>",
                            body)
@@ -49,7 +48,7 @@ def test_each_act_names_what_will_happen_then_its_button_does_it(any_world, labe
     world.activate("jdupont")
     admin = world.app.test_client()
     world.log_in(admin, "adurand")
-    confirm = press_in_row(admin, "JT-0001", label)
+    confirm = press_on_token_page(admin, "JT-0001", label)
     assert confirm.status_code == 200
     assert re.search(r"<h1>[^<]*JT-0001[^<]*</h1>", confirm.text)
     assert f'<button type="submit">{button}</button>' in confirm.text
@@ -74,8 +73,10 @@ def test_a_post_without_confirmation_changes_nothing_and_goes_to_the_page(world,
 
 def test_the_only_administrator_cannot_remove_her_own_role(world, client):
     world.log_in(client, "adurand")
-    page = client.get("/admin/cles").text
-    assert re.search(r'<select name="role" aria-label="Rôle de adurand">', page)
+    page = client.get("/admin/utilisateurs/adurand").text
+    assert "adurand est le seul administrateur : son rôle ne peut pas lui être\nretiré." in page
+    assert "Changer le rôle" not in page  # her page offers no way to do it
+    assert "Changer le rôle" in client.get("/admin/utilisateurs/jdupont").text
     confirm = client.get("/admin/cles/confirmer", query_string={"action": "role", "identifiant": "adurand",
                                                                  "role": "teacher"})
     assert confirm.status_code == 200

@@ -25,8 +25,8 @@ def link(page: str, label: str) -> str:
 
 
 def issue_from_console(world, client, login: str) -> str:
-    """The administrator's steps: Utilisateurs et clés, Accès de secours (for ``login``), read, confirm."""
-    users = client.get("/admin/cles").text
+    """The administrator's steps: Utilisateurs, Accès de secours (for ``login``), read, confirm."""
+    users = client.get("/admin/utilisateurs").text
     url = next(u for u in re.findall(r'<a href="([^"]+)" aria-label="Accès de secours pour ' + login + '"', users))
     confirm = client.get(url)
     assert confirm.status_code == 200
