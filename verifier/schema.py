@@ -154,3 +154,34 @@ emergency = sa.Table(
     sa.Column("ended_at", sa.Float),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
 )
+
+#: token health (verifier.health): the drift learned at accepted logins, one point when it changes and at most one a
+#: day otherwise (``source``: ``login`` or ``next_code``); kept across reassignments (it is the token's clock)
+drift_points = sa.Table(
+    "drift_points",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("tokens.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("drift", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_drift_points_token_at", "token_id", "at"),
+)
+
+#: one row per token with health facts: the running sums of its drift points (``t`` in days since
+#: ``verifier.health.T_REF``, ``x`` the drift in seconds), so that the fleet's least-squares rates are one scan of
+#: this table; and the last battery reading ``jeton-provision check`` recorded (volts, time)
+token_health = sa.Table(
+    "token_health",
+    metadata,
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("tokens.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_at", sa.Float),
+    sa.Column("last_at", sa.Float),
+    sa.Column("sum_t", sa.Float, nullable=False, server_default="0"),
+    sa.Column("sum_x", sa.Float, nullable=False, server_default="0"),
+    sa.Column("sum_tt", sa.Float, nullable=False, server_default="0"),
+    sa.Column("sum_tx", sa.Float, nullable=False, server_default="0"),
+    sa.Column("battery_volts", sa.Float),
+    sa.Column("battery_at", sa.Float),
+)

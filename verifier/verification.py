@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from verifier import audit as audit_log
 from verifier import emergency as emergency_rule
-from verifier import metrics
+from verifier import health, metrics
 from verifier.errors import TicketError
 from verifier.otp import TokenCodes
 from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
@@ -121,7 +121,7 @@ def _cas_then_audit() -> sa.Insert:
     returned row (or none) says whether the compare-and-set won."""
     cas = _CAS.returning(tokens.c.id).cte("cas")
     row = sa.select(*(sa.bindparam(f"a_{c}", type_=audit.c[c].type) for c in _AUDIT_COLUMNS)).select_from(cas)
-    return audit.insert().from_select(list(_AUDIT_COLUMNS), row).add_cte(cas).returning(audit.c.id)
+    return audit.insert().from_select(list(_AUDIT_COLUMNS), row).add_cte(cas, *health.ctes(cas)).returning(audit.c.id)
 
 
 _CAS_THEN_AUDIT = _cas_then_audit()
@@ -372,7 +372,8 @@ class Verifier:
         if win.outcome is Outcome.ACCEPT and self._one_statement:
             # One statement, so one transaction on the autocommit connection: the token and its audit row, or
             # neither (when the compare-and-set finds another version).
-            written = conn.execute(_CAS_THEN_AUDIT, cas | {f"a_{k}": v for k, v in entry.items()}).first()
+            written = conn.execute(_CAS_THEN_AUDIT, cas | {f"a_{k}": v for k, v in entry.items()}
+                                   | health.params(row, cas["drift"], now)).first()
             if written is None:
                 raise _Retry  # another process changed the token first: read again and decide again
             audit_log.logged(entry)
@@ -381,6 +382,8 @@ class Verifier:
         with self._transaction(conn) as tx:
             if not tx.execute(_CAS, cas).rowcount:
                 raise _Retry  # another process changed the token first: read again and decide again
+            if "drift" in values:  # the drift history (verifier.health)
+                health.record(tx, row, values["drift"], now)
             if win.outcome is not Outcome.ACCEPT:
                 purpose = _NEW_PIN if win.outcome is Outcome.NEW_PIN_REQUIRED else _NEXT_CODE
                 ticket = self._issue(tx, row.id, purpose, step, now)
@@ -500,6 +503,7 @@ class Verifier:
                 audit_log.write(conn, action="next_code", outcome="REJECT", actor="verifier", login=row.login,
                                 serial=row.serial, source=source, detail="reason=changed meanwhile", now=now)
                 return Result(Outcome.REJECT)
+            health.record(conn, row, values["drift"], now, "next_code")
             outcome = Outcome.NEW_PIN_REQUIRED if new_pin else Outcome.ACCEPT
             new_ticket = self._issue(conn, row.id, _NEW_PIN, step, now) if new_pin else None
             audit_log.write(conn, action="next_code", outcome=outcome.value, actor="verifier", login=row.login,
