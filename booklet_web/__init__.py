@@ -118,6 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
 
     # admin_audit, admin_confirm and admin_emergency add their routes to admin's blueprint
+    import booklet_web.admin_health  # noqa: F401 - the health of the tokens (issue 17), on admin's blueprint
     from booklet_web import admin, admin_audit, admin_confirm, admin_emergency, auth, booklet, operations  # noqa: F401
 
     app.register_blueprint(operations.bp)

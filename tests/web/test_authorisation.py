@@ -33,6 +33,8 @@ def resources(world):
         "accès de secours": "/admin/secours/jdupont",
         "confirmation": "/admin/cles/confirmer?action=desactiver&serie=JT-0001",
         "journal des connexions CSV": "/admin/journal-connexions.csv",
+        "santé des clés": "/admin/sante",
+        "santé d'une clé": "/admin/sante/JT-0001",
     }
 
 
@@ -54,6 +56,8 @@ READ = {
     "accès de secours": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "confirmation": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "journal des connexions CSV": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "santé des clés": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "santé d'une clé": {"jdupont": 403, "mmartin": 403, "adurand": 200},
 }
 
 
