@@ -97,7 +97,7 @@ def token_health_context(serial: str) -> dict | None:
         "battery_low": h.battery_volts is not None and h.battery_volts < health.BATTERY_LOW,
         "battery_at": _day(h.battery_at),
         "window": settings.window, "resync": settings.resync_window,
-        "min_points": health.MIN_POINTS, "min_days": int(health.MIN_SPAN_DAYS),
+        "min_points": health.MIN_POINTS, "min_days": int(health.MIN_SPAN_DAYS), "horizon": fleet.HORIZON_DAYS,
     }
     rows = [{"at": _moment(at), "drift": f"{d:+d}", "seconds": f"{d * h.period:+d}", "source": SOURCES_FR.get(s, s)}
             for at, d, s in reversed(h.points[-TABLE_ROWS:])]
@@ -130,7 +130,9 @@ def _chart(h, now: float, margin: float) -> dict:
     every = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if span / s <= 8)
     y_ticks = [{"y": y(v), "label": f"{v:+d}"} for v in range(int(y0 // every * every), int(y1) + 1, every)
                if y0 <= v <= y1]
-    x_ticks = [{"x": x(t), "label": _day(t)} for t in (x0 + (x1 - x0) * i / 4 for i in range(5))]
+    anchors = ("start", "middle", "middle", "middle", "end")  # the end labels stay inside the frame
+    x_ticks = [{"x": x(x0 + (x1 - x0) * i / 4), "label": _day(x0 + (x1 - x0) * i / 4), "anchor": anchors[i]}
+               for i in range(5)]
     fit_line = None
     if h.fit:
         fit_line = {"x1": x(first), "y1": y(h.fit.at(first) / h.period), "x2": x(x1),
