@@ -155,22 +155,20 @@ def _sqlite_figures(tmp: Path, quick: bool) -> list[Figure]:
 
 def _history_costs(url: str, keys: Path, users, start: int, count: int, db: str) -> list[Figure]:
     """Successful checks keeping the drift history, as shipped and with a point at every login, against the same
-    checks keeping none (``health.record`` a no-op, PostgreSQL's one statement built without the history CTEs)."""
-    from verifier import health, verification
+    checks keeping none (``health.record`` a no-op; ``health.params`` says no point is ever due, so PostgreSQL runs
+    its one statement without the history's CTEs)."""
+    from verifier import health
 
     def nothing(*_args, **_kw):
         return {}
 
-    with _without(health, "ctes", lambda _cas: ()):
-        plain = verification._cas_then_audit()
     runs: dict[str, list[float]] = {"shipped": [], "every": [], "none": []}
     for i in range(3):  # interleaved: the machine's noise falls on all three
         first = start + i * 3000
         runs["shipped"].append(_checks(url, keys, users, count, first))
         with _without(health, "should_record", lambda *_a: True):
             runs["every"].append(_checks(url, keys, users, count, first + 1000))
-        with (_without(health, "record", nothing), _without(health, "params", nothing),
-              _without(verification, "_CAS_THEN_AUDIT", plain)):
+        with _without(health, "record", nothing), _without(health, "params", nothing):
             runs["none"].append(_checks(url, keys, users, count, first + 2000))
     none = count / median(runs["none"])
     return [

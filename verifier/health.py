@@ -96,10 +96,11 @@ def _sums_statement(dialect):
 _SUMS = {"sqlite": _sums_statement(sqlite), "postgresql": _sums_statement(postgresql)}
 
 
-def record(conn: sa.Connection, row, drift: int, now: float, source: str = "login") -> bool:
+def record(conn: sa.Connection, row, drift: int | None, now: float, source: str = "login") -> bool:
     """In the caller's transaction: the point and the sums for the accept of ``row`` (the token as the check read
-    it: ``id``, ``drift``, ``last_step``, ``period``) that learned ``drift``, when :func:`should_record` says so."""
-    if not should_record(row.drift, drift, row.last_step, row.period, now):
+    it: ``id``, ``drift``, ``last_step``, ``period``) that learned ``drift`` (None: it learned none), when
+    :func:`should_record` says so."""
+    if drift is None or not should_record(row.drift, drift, row.last_step, row.period, now):
         return False
     values = _values(row.id, drift, row.period, now) | {"h_source": source}
     conn.execute(_POINT, values)
@@ -107,28 +108,32 @@ def record(conn: sa.Connection, row, drift: int, now: float, source: str = "logi
     return True
 
 
-def ctes(cas: sa.CTE) -> tuple[sa.CTE, sa.CTE]:
-    """PostgreSQL's one-statement accept (``WITH cas AS (UPDATE tokens ...) INSERT INTO audit ...``): the point
-    and the sums as two more data-modifying CTEs on ``cas``, written only when the bound ``h_write`` is true (see
-    :func:`params`); nothing is written when the compare-and-set changed no row."""
-    write = sa.bindparam("h_write", type_=sa.Boolean)
-    point = drift_points.insert().from_select(
+def ctes(cas: sa.CTE, point: bool = True) -> tuple[sa.CTE, ...]:
+    """PostgreSQL's one-statement accept (``WITH cas AS (UPDATE tokens ...) INSERT INTO audit ...``): with
+    ``point``, the point and the sums as two more data-modifying CTEs on ``cas`` (bound values: :func:`params`),
+    which write nothing when the compare-and-set changed no row. The verifier builds the statement both ways and
+    runs the one with the CTEs only when a point is due, so most logins run the statement they ran before."""
+    if not point:
+        return ()
+    point_cte = drift_points.insert().from_select(
         ["token_id", "at", "drift", "source"],
-        sa.select(cas.c.id, _bind("h_at"), _bind("h_drift", sa.Integer), sa.literal("login")).where(write),
+        sa.select(cas.c.id, _bind("h_at"), _bind("h_drift", sa.Integer), sa.literal("login")),
     ).cte("drift_point")
     ins, changes = _upsert(postgresql)
     sums = ins.from_select(
         list(_SUM_COLUMNS),
         sa.select(cas.c.id, sa.literal(1), _bind("h_at"), _bind("h_at"), _bind("h_t"), _bind("h_x"), _bind("h_tt"),
-                  _bind("h_tx")).where(write),
+                  _bind("h_tx")),
     ).on_conflict_do_update(index_elements=[token_health.c.token_id], set_=changes).cte("drift_sums")
-    return point, sums
+    return point_cte, sums
 
 
 def params(row, drift: int, now: float) -> dict:
-    """The bound values of :func:`ctes` for the accept of ``row`` that learns ``drift``."""
-    write = should_record(row.drift, drift, row.last_step, row.period, now)
-    return _values(row.id, drift, row.period, now) | {"h_write": write}
+    """The bound values of :func:`ctes` for the accept of ``row`` that learns ``drift``; {} when no point is due
+    (:func:`should_record`)."""
+    if not should_record(row.drift, drift, row.last_step, row.period, now):
+        return {}
+    return _values(row.id, drift, row.period, now)
 
 
 # -- the rate ----------------------------------------------------------------------------------------------------

@@ -114,17 +114,18 @@ _SELECT = (
 _AUDIT_COLUMNS = ("at", "actor", "action", "outcome", "login", "serial", "source", "detail")
 
 
-def _cas_then_audit() -> sa.Insert:
+def _cas_then_audit(point: bool = False) -> sa.Insert:
     """PostgreSQL: the compare-and-set and its audit row as ONE statement (so one round trip, one transaction):
     ``WITH cas AS (UPDATE tokens ... WHERE id = :b_id AND version = :b_version RETURNING id) INSERT INTO audit
     SELECT ... FROM cas RETURNING id``. The audit row exists exactly when the UPDATE changed the token; the
-    returned row (or none) says whether the compare-and-set won."""
+    returned row (or none) says whether the compare-and-set won. ``point``: with the drift history's CTEs."""
     cas = _CAS.returning(tokens.c.id).cte("cas")
     row = sa.select(*(sa.bindparam(f"a_{c}", type_=audit.c[c].type) for c in _AUDIT_COLUMNS)).select_from(cas)
-    return audit.insert().from_select(list(_AUDIT_COLUMNS), row).add_cte(cas, *health.ctes(cas)).returning(audit.c.id)
+    into_audit = audit.insert().from_select(list(_AUDIT_COLUMNS), row)
+    return into_audit.add_cte(cas, *health.ctes(cas, point)).returning(audit.c.id)
 
 
-_CAS_THEN_AUDIT = _cas_then_audit()
+_CAS_THEN_AUDIT, _CAS_THEN_AUDIT_POINT = _cas_then_audit(), _cas_then_audit(point=True)
 
 
 class _Retry(Exception):
@@ -372,8 +373,9 @@ class Verifier:
         if win.outcome is Outcome.ACCEPT and self._one_statement:
             # One statement, so one transaction on the autocommit connection: the token and its audit row, or
             # neither (when the compare-and-set finds another version).
-            written = conn.execute(_CAS_THEN_AUDIT, cas | {f"a_{k}": v for k, v in entry.items()}
-                                   | health.params(row, cas["drift"], now)).first()
+            point = health.params(row, cas["drift"], now)  # {} when no drift point is due (most logins)
+            written = conn.execute(_CAS_THEN_AUDIT_POINT if point else _CAS_THEN_AUDIT,
+                                   cas | {f"a_{k}": v for k, v in entry.items()} | point).first()
             if written is None:
                 raise _Retry  # another process changed the token first: read again and decide again
             audit_log.logged(entry)
@@ -382,8 +384,7 @@ class Verifier:
         with self._transaction(conn) as tx:
             if not tx.execute(_CAS, cas).rowcount:
                 raise _Retry  # another process changed the token first: read again and decide again
-            if "drift" in values:  # the drift history (verifier.health)
-                health.record(tx, row, values["drift"], now)
+            health.record(tx, row, values.get("drift"), now)  # the drift history, when this learned a drift
             if win.outcome is not Outcome.ACCEPT:
                 purpose = _NEW_PIN if win.outcome is Outcome.NEW_PIN_REQUIRED else _NEXT_CODE
                 ticket = self._issue(tx, row.id, purpose, step, now)
