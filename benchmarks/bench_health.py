@@ -4,9 +4,12 @@ Figures, on SQLite and on PostgreSQL, each the median of five runs of one ``veri
 the window within 90 days, unused for 60 days, repeated failures with the last 7 days of the audit, low batteries),
 against one full scan of the same ``tokens`` table in the same run (``SELECT count(*) ... WHERE state IN ...``):
 the ratio says how many table scans a list costs. The fleet: 100,000 users and tokens, each token with its running
-drift sums (60 daily points of a rate drawn around 0, 1 % of clone clocks at 3 s a day), a third with a battery
-reading (1 % low), and 100,000 audit rows over the last week (a tenth refused). Rows are bulk-inserted, not made
-through logins: what is measured is the reading.
+drift sums (60 daily points of a rate drawn around 0 with a spread of 0.1 s a day, about a DS3231's +-2 ppm, and
+1 % of clone clocks at 3 s a day), used in the last 14 days (5 % in the last 120), 1 % with 4 failures in a row, a
+third with a battery reading (1 % of them low), and 100,000 audit rows over the last week (a tenth refused). Rows
+are bulk-inserted, not made through logins: what is measured is the reading. A list sorts all its matches before
+it keeps the first 200: a fleet where a third of the tokens match costs more (about 3x here, measured while
+writing this benchmark).
 """
 
 from __future__ import annotations
@@ -34,18 +37,19 @@ def _populate(store, size: int) -> None:
                  for i in range(size)]
     token_rows, sums, audit_rows = [], [], []
     for i in range(size):
-        last_use = NOW - rng.uniform(0, 90) * DAY
+        last_use = NOW - rng.uniform(0, 120 if rng.random() < 0.05 else 14) * DAY
         token_rows.append({
             "id": i + 1, "serial": f"JT-{i:06d}", "kind": "hardware", "algo": "sha1", "digits": 6, "period": 30,
             "key_id": "k", "secret_ct": b"", "state": "active", "user_id": i + 1, "created_at": NOW - 400 * DAY,
             "assigned_at": NOW - 300 * DAY, "drift": 0, "last_step": int(last_use // 30),
-            "fail_count": rng.choice((0, 0, 0, 0, 0, 0, 0, 0, 1, 4)), "lock_count": 0, "version": 1})
-        rate = 3.0 if rng.random() < 0.01 else rng.gauss(0, 0.3)
+            "fail_count": 4 if rng.random() < 0.01 else rng.choice((0, 0, 0, 1)), "lock_count": 0, "version": 1})
+        rate = 3.0 if rng.random() < 0.01 else rng.gauss(0, 0.1)
         points = [(last_use - d * DAY, 30.0 * round(rate * (60 - d) / 30)) for d in range(60)]
         ts = [(at - health.T_REF) / DAY for at, _x in points]
+        fit = health.fit_points(points)
         sums.append({"token_id": i + 1, "points": 60, "first_at": points[-1][0], "last_at": points[0][0],
                      "sum_t": sum(ts), "sum_x": sum(x for _a, x in points), "sum_tt": sum(t * t for t in ts),
-                     "sum_tx": sum(t * x for t, (_a, x) in zip(ts, points, strict=True)),
+                     "sum_tx": sum(t * x for t, (_a, x) in zip(ts, points, strict=True)), "rate": fit.rate,
                      "battery_volts": (rng.uniform(1.9, 2.2) if rng.random() < 0.03 else rng.uniform(2.3, 3.0))
                      if i % 3 == 0 else None, "battery_at": NOW - 10 * DAY if i % 3 == 0 else None})
         audit_rows.append({"at": NOW - rng.uniform(0, 7) * DAY, "actor": "verifier", "action": "auth",
@@ -86,7 +90,7 @@ def _figures(url: str, keys: Path, size: int, repeat: int, db: str) -> list[Figu
             }
             found = {name: len(q()) for name, q in queries.items()}
             return [Figure(f"Santé des clés, {name}, {db}, {size:,} tokens", _time(q, repeat), "ms",
-                           "one scan of the tokens table (count)", scan, goal="page under 100 ms",
+                           "one scan of the tokens table (count)", scan, goal="a few scans",
                            note=f"{found[name]} token(s) listed (at most {fleet.LIMIT})")
                     for name, q in queries.items()]
     finally:

@@ -1,18 +1,19 @@
 """The fleet's health at a glance (issue 17): tokens whose clock will leave the window soon, tokens unused for a
 long time, tokens with repeated failures, low batteries; and one token's drift history with its rate.
 
-Each list is one SQL statement that filters and orders in the database (over ``tokens`` and ``token_health``, one
-row per token; the audit through its time index), so that a fleet of 100,000 tokens costs one scan, never a Python
-loop over every token; Python only formats the rows a page shows. The rules and their numbers:
+Each list is filtered and ordered in the database (over ``tokens`` and ``token_health``, one row per token, with
+the slope kept beside the sums; the failures through two indexes, ``ix_tokens_fail_count`` and the audit's partial
+``ix_audit_refusals``), so that a fleet of 100,000 tokens costs at most a scan, never a Python loop over every
+token; Python only formats the rows a page shows (``benchmarks/bench_health.py``). The rules and their numbers:
 
 - clock: a rate needs :data:`verifier.health.MIN_POINTS` points over :data:`verifier.health.MIN_SPAN_DAYS` days;
   listed when, at that rate, the clock leaves the verification window (``Settings.window`` steps and a half from
   the drift last learned) within :data:`HORIZON_DAYS` days of now;
 - unused: a token held by a user (assigned, active, locked) whose last accepted code, or its assignment when no
   code was accepted since, is more than :data:`UNUSED_DAYS` days old;
-- failures: ``fail_count`` at or over ``Settings.next_code_after`` (the next login already needs the next code),
-  or a token locked after failures, or :data:`FAILURES_IN_WEEK` refused attempts or more in the audit over the
-  last :data:`FAILURE_DAYS` days (failures a successful login has since reset included);
+- failures: ``fail_count`` at or over ``Settings.next_code_after`` (the next login already needs the next code;
+  a token locked after failures has more), or :data:`FAILURES_IN_WEEK` refused attempts or more in the audit over
+  the last :data:`FAILURE_DAYS` days (failures a successful login has since reset included);
 - battery: the last reading ``jeton-provision check`` recorded is below :data:`verifier.health.BATTERY_LOW`.
 """
 
@@ -35,14 +36,10 @@ FAILURES_IN_WEEK = 5
 FOLLOWED = ("ready", "assigned", "active", "locked", "disabled")
 IN_SERVICE = ("assigned", "active", "locked")
 LIMIT = 200
+#: the audit's refusals, written as ``ix_audit_refusals``'s condition so that the planners use that partial index
+_REFUSED = sa.text("audit.outcome IN ('REJECT', 'LOCKED')")
 
 _T = token_health.c
-
-
-def _sums(c=_T):
-    """n, the numerator and the denominator of the least-squares slope (seconds a day = num / den)."""
-    n = sa.cast(c.points, sa.Float)
-    return n, n * c.sum_tx - c.sum_t * c.sum_x, n * c.sum_tt - c.sum_t * c.sum_t
 
 
 @dataclass(frozen=True)
@@ -58,19 +55,17 @@ class Drifting:
 def drifting(conn: sa.Connection, settings: Settings, now: float, *, horizon_days: float = HORIZON_DAYS,
              limit: int = LIMIT) -> list[Drifting]:
     """Tokens whose clock leaves the verification window within ``horizon_days``, soonest first."""
-    n, num, den = _sums()
     margin = (settings.window + 0.5) * tokens.c.period
-    days_ahead = (now + horizon_days * health.DAY - _T.last_at) / health.DAY
-    # leaves = last_at + margin / |rate| days, rate = num / den; compared without dividing: |num| * days > margin * den
-    leaves = _T.last_at + margin * den / sa.func.abs(num) * health.DAY
+    speed = sa.func.abs(_T.rate, type_=sa.Float)
+    # leaves at last_at + margin / |rate| days; compared without dividing: |rate| * (horizon - last_at) > margin
     rows = conn.execute(
         sa.select(tokens.c.serial, tokens.c.state, tokens.c.period, users.c.login, _T.points, _T.sum_t, _T.sum_x,
                   _T.sum_tt, _T.sum_tx, _T.first_at, _T.last_at)
         .select_from(token_health.join(tokens, tokens.c.id == _T.token_id).outerjoin(users))
-        .where(tokens.c.state.in_(FOLLOWED), _T.points >= health.MIN_POINTS,
-               _T.last_at - _T.first_at >= health.MIN_SPAN_DAYS * health.DAY, den > 0, num != 0,
-               sa.func.abs(num) * days_ahead > margin * den)
-        .order_by(leaves, tokens.c.serial).limit(limit)
+        .where(_T.points >= health.MIN_POINTS, _T.last_at - _T.first_at >= health.MIN_SPAN_DAYS * health.DAY,
+               _T.rate != 0, speed * (now + horizon_days * health.DAY - _T.last_at) > margin * health.DAY,
+               tokens.c.state.in_(FOLLOWED))
+        .order_by(_T.last_at + margin / speed * health.DAY, tokens.c.serial).limit(limit)
     ).all()
     found = []
     for r in rows:
@@ -114,24 +109,34 @@ class Failing:
 
 
 def failing(conn: sa.Connection, settings: Settings, now: float, *, limit: int = LIMIT) -> list[Failing]:
-    """Tokens with repeated failures: consecutive ones now, a lock after failures, or many refusals this week."""
-    week = (
-        sa.select(audit.c.serial, sa.func.count().label("refused"))
-        .where(audit.c.at >= now - FAILURE_DAYS * health.DAY, audit.c.serial.is_not(None),
-               audit.c.action.in_(("auth", "next_code")), audit.c.outcome.in_(("REJECT", "LOCKED")))
-        .group_by(audit.c.serial).subquery()
-    )
-    refused = sa.func.coalesce(week.c.refused, 0)
-    rows = conn.execute(
-        sa.select(tokens.c.serial, tokens.c.state, users.c.login, tokens.c.fail_count, refused.label("refused"))
-        .select_from(tokens.outerjoin(users).outerjoin(week, week.c.serial == tokens.c.serial))
-        .where(tokens.c.state.in_(IN_SERVICE),
-               sa.or_(tokens.c.fail_count >= settings.next_code_after,
-                      sa.and_(tokens.c.state == "locked", tokens.c.locked_at.is_not(None)),
-                      refused >= FAILURES_IN_WEEK))
-        .order_by(tokens.c.fail_count.desc(), refused.desc(), tokens.c.serial).limit(limit)
-    ).all()
-    return [Failing(r.serial, r.login, r.state, r.fail_count, int(r.refused)) for r in rows]
+    """Tokens with repeated failures: ``next_code_after`` in a row or more now (a token locked after failures has
+    ``lockout_after``, or ``next_code_after`` once its lock has expired), or many refusals this week. Three small
+    queries on indexes (``ix_tokens_fail_count``, the audit's partial ``ix_audit_refusals``), merged here."""
+    since = now - FAILURE_DAYS * health.DAY
+    columns = (tokens.c.serial, tokens.c.state, users.c.login, tokens.c.fail_count)
+    now_failing = conn.execute(
+        sa.select(*columns).select_from(tokens.outerjoin(users))
+        .where(tokens.c.fail_count >= settings.next_code_after, tokens.c.state.in_(IN_SERVICE))
+        .order_by(tokens.c.fail_count.desc(), tokens.c.serial).limit(limit)).all()
+    week = (sa.select(audit.c.serial, sa.func.count().label("refused"))
+            .where(_REFUSED, audit.c.at >= since, audit.c.serial.is_not(None),
+                   audit.c.action.in_(("auth", "next_code")))
+            .group_by(audit.c.serial))
+    often = week.having(sa.func.count() >= FAILURES_IN_WEEK).subquery()
+    refused = {r.serial: r.refused for r in conn.execute(
+        sa.select(*columns, often.c.refused).select_from(often.join(tokens, tokens.c.serial == often.c.serial)
+                                                          .outerjoin(users))
+        .where(tokens.c.state.in_(IN_SERVICE)).order_by(often.c.refused.desc()).limit(limit))}
+    rows = {r.serial: r for r in now_failing}
+    missing = [serial for serial in refused if serial not in rows]
+    if missing:
+        rows |= {r.serial: r for r in conn.execute(sa.select(*columns).select_from(tokens.outerjoin(users))
+                                                    .where(tokens.c.serial.in_(missing)))}
+    unknown = [serial for serial in rows if serial not in refused]
+    if unknown:
+        refused |= dict(conn.execute(week.where(audit.c.serial.in_(unknown))).all())
+    found = [Failing(r.serial, r.login, r.state, r.fail_count, int(refused.get(r.serial, 0))) for r in rows.values()]
+    return sorted(found, key=lambda f: (-f.fail_count, -f.refused_week, f.serial))[:limit]
 
 
 @dataclass(frozen=True)

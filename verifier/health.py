@@ -66,14 +66,24 @@ def _values(token_id, drift: int, period: int, now: float) -> dict:
 _SUM_COLUMNS = ("token_id", "points", "first_at", "last_at", "sum_t", "sum_x", "sum_tt", "sum_tx")
 
 
+def slope(n, sum_t, sum_x, sum_tt, sum_tx):
+    """The least-squares slope (SQL expression) from the sums, NULL when it is not defined."""
+    n = sa.cast(n, sa.Float)
+    den = n * sum_tt - sum_t * sum_t
+    return sa.case((sa.and_(n >= 2, den > 0), (n * sum_tx - sum_t * sum_x) / sa.func.nullif(den, 0)), else_=None)
+
+
 def _upsert(dialect):
-    """INSERT ... ON CONFLICT (token_id) DO UPDATE: the point added to the token's sums, creating its row."""
+    """INSERT ... ON CONFLICT (token_id) DO UPDATE: the point added to the token's sums (and its slope), creating
+    its row."""
     ins = dialect.insert(token_health)
     excluded = ins.excluded
-    return ins, {"points": token_health.c.points + 1,
+    sums = {c: token_health.c[c] + excluded[c] for c in ("sum_t", "sum_x", "sum_tt", "sum_tx")}
+    points = token_health.c.points + 1
+    return ins, {"points": points,
                  "first_at": sa.func.coalesce(token_health.c.first_at, excluded.first_at),
-                 "last_at": excluded.last_at,
-                 **{c: token_health.c[c] + excluded[c] for c in ("sum_t", "sum_x", "sum_tt", "sum_tx")}}
+                 "last_at": excluded.last_at, **sums,
+                 "rate": slope(points, sums["sum_t"], sums["sum_x"], sums["sum_tt"], sums["sum_tx"])}
 
 
 def _bind(name: str, type_=sa.Float) -> sa.BindParameter:

@@ -182,6 +182,13 @@ token_health = sa.Table(
     sa.Column("sum_x", sa.Float, nullable=False, server_default="0"),
     sa.Column("sum_tt", sa.Float, nullable=False, server_default="0"),
     sa.Column("sum_tx", sa.Float, nullable=False, server_default="0"),
+    #: the least-squares slope of those sums (seconds a day), kept with them so that the fleet filters on it
+    sa.Column("rate", sa.Float),
     sa.Column("battery_volts", sa.Float),
     sa.Column("battery_at", sa.Float),
 )
+
+#: the fleet's "repeated failures" (verifier.fleet): tokens by failure count, and the audit's refusals by time
+sa.Index("ix_tokens_fail_count", tokens.c.fail_count)
+sa.Index("ix_audit_refusals", audit.c.at, audit.c.serial, sqlite_where=sa.text("outcome IN ('REJECT', 'LOCKED')"),
+         postgresql_where=sa.text("outcome IN ('REJECT', 'LOCKED')"))

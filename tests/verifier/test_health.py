@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests.verifier.conftest import T0
 from tests.verifier.helpers import PIN, assigned_token, first_use, ready_token
 from verifier import fleet, health
-from verifier.schema import drift_points, token_health
+from verifier.schema import drift_points, token_health, tokens
 from verifier.verification import Outcome
 
 DAY = 86400
@@ -105,6 +105,9 @@ def test_a_fast_clock_is_measured_and_listed_a_steady_one_is_not(store, verifier
     assert one.drift == one.points[-1][1] in (5, 6)  # 177 s in 59 days
     assert [d.serial for d in listed] == ["JT-FAST"]
     assert listed[0].fit.rate == pytest.approx(one.fit.rate, rel=1e-6)  # the sums and the points agree
+    with store.engine.connect() as conn:  # and the slope kept beside the sums, which the fleet filters on
+        assert conn.execute(sa.select(token_health.c.rate).join(tokens).where(tokens.c.serial == "JT-FAST")
+                            ).scalar() == pytest.approx(one.fit.rate, rel=1e-6)
     assert listed[0].leaves_window == pytest.approx(one.leaves_window)
     assert last < listed[0].leaves_window < last + 90 * DAY < listed[0].leaves_resync
     with store.engine.connect() as conn:  # nothing for the steady token, even over ten years
@@ -195,3 +198,5 @@ def test_the_tables_match_the_migration(store):
         for table in (drift_points, token_health):
             assert [c["name"] for c in inspector.get_columns(table.name)] == [c.name for c in table.c]
         assert "ix_drift_points_token_at" in {i["name"] for i in inspector.get_indexes("drift_points")}
+        assert "ix_tokens_fail_count" in {i["name"] for i in inspector.get_indexes("tokens")}
+        assert "ix_audit_refusals" in {i["name"] for i in inspector.get_indexes("audit")}

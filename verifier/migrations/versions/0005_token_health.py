@@ -1,7 +1,7 @@
 """Token health: the drift history learned at accepted logins, and per token its running least-squares sums and
-last battery reading.
+last battery reading; two indexes for the fleet's "repeated failures" (tokens by failure count, audit refusals).
 
-Self-contained (two new tables, nothing else touched), so that its place in the chain can be changed by editing
+Self-contained (two new tables and two indexes), so that its place in the chain can be changed by editing
 ``down_revision`` alone.
 
 Revision ID: 0005
@@ -39,11 +39,17 @@ def upgrade() -> None:
         sa.Column("sum_x", sa.Float, nullable=False, server_default="0"),
         sa.Column("sum_tt", sa.Float, nullable=False, server_default="0"),
         sa.Column("sum_tx", sa.Float, nullable=False, server_default="0"),
+        sa.Column("rate", sa.Float),
         sa.Column("battery_volts", sa.Float),
         sa.Column("battery_at", sa.Float),
     )
+    op.create_index("ix_tokens_fail_count", "tokens", ["fail_count"])
+    refusals = sa.text("outcome IN ('REJECT', 'LOCKED')")
+    op.create_index("ix_audit_refusals", "audit", ["at", "serial"], sqlite_where=refusals, postgresql_where=refusals)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_refusals", "audit")
+    op.drop_index("ix_tokens_fail_count", "tokens")
     op.drop_table("token_health")
     op.drop_table("drift_points")
