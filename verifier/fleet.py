@@ -70,6 +70,8 @@ def drifting(conn: sa.Connection, settings: Settings, now: float, *, horizon_day
     found = []
     for r in rows:
         fit = health.fit_sums(r.points, r.sum_t, r.sum_x, r.sum_tt, r.sum_tx, r.first_at, r.last_at)
+        if fit is None or fit.rate == 0:  # the database's rounding found a slope Python's does not
+            continue
         window, resync = health.margins(settings.window, settings.resync_window, r.period)
         found.append(Drifting(r.serial, r.login, r.state, fit, fit.leaves(window), fit.leaves(resync)))
     return found

@@ -43,7 +43,6 @@ MIN_SPAN_DAYS = 7.0
 BATTERY_LOW = 2.2
 #: from this VSYS up, the token runs from USB (about 4.7 V): two fresh AA cells through D1 give at most ~3 V
 BATTERY_USB = 4.0
-SOURCES = ("login", "next_code")
 
 
 # -- recording the drift -----------------------------------------------------------------------------------------
