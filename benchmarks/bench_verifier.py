@@ -8,7 +8,10 @@ Figures:
 - the time of a refused attempt on a locked token, and for an unknown login, against a wrong passcode on an
   active token (the caller must not tell them apart by time: ratios near 1);
 - what issue 17 adds: successful checks/s with the Prometheus counts against the same without them, and failing
-  checks/s with the emergency-access look-up against the same without it (ratios near 1).
+  checks/s with the emergency-access look-up against the same without it (ratios near 1);
+- the drift history (token health, ``verifier.health``), SQLite and PostgreSQL: successful checks/s keeping it, as
+  shipped (a point at the first login of a day or at a drift change: here, rarely), and with a point at every
+  login (the worst case), each against the same checks keeping no history (ratios near 1).
 Baseline ("floor"): the primitives of one check alone: AES-GCM decrypt of the secret, the peppered PIN hash, the
 HMAC window (±1 step; a failing check also computes the ±10 resync window), and one commit of a one-row UPDATE on
 the same database, in the same number of processes as the figure. On PostgreSQL the floor's UPDATE commits on its
@@ -146,7 +149,34 @@ def _sqlite_figures(tmp: Path, quick: bool) -> list[Figure]:
                           "the default (pepper only)", count / good, note="optional, off by default"))
     figures += _refusal_times(url, keys, users, start, 60 if quick else 600)
     figures += _console_costs(url, keys, users, start + 20_000, count)
+    figures += _history_costs(url, keys, users, start + 40_000, count, "SQLite")
     return figures
+
+
+def _history_costs(url: str, keys: Path, users, start: int, count: int, db: str) -> list[Figure]:
+    """Successful checks keeping the drift history, as shipped and with a point at every login, against the same
+    checks keeping none (``health.record`` a no-op; ``health.params`` says no point is ever due, so PostgreSQL runs
+    its one statement without the history's CTEs)."""
+    from verifier import health
+
+    def nothing(*_args, **_kw):
+        return {}
+
+    runs: dict[str, list[float]] = {"shipped": [], "every": [], "none": []}
+    for i in range(3):  # interleaved: the machine's noise falls on all three
+        first = start + i * 3000
+        runs["shipped"].append(_checks(url, keys, users, count, first))
+        with _without(health, "should_record", lambda *_a: True):
+            runs["every"].append(_checks(url, keys, users, count, first + 1000))
+        with _without(health, "record", nothing), _without(health, "params", nothing):
+            runs["none"].append(_checks(url, keys, users, count, first + 2000))
+    none = count / median(runs["none"])
+    return [
+        Figure(f"successful checks/s, {db}, keeping the drift history", count / median(runs["shipped"]), "checks/s",
+               "the same checks, keeping no history", none),
+        Figure(f"successful checks/s, {db}, a drift point at every login (worst case)", count / median(runs["every"]),
+               "checks/s", "the same checks, keeping no history", none),
+    ]
 
 
 @contextmanager
@@ -234,7 +264,8 @@ def _postgres_figures(quick: bool) -> list[Figure]:
                        "floor: primitives + 1 autocommit UPDATE (PostgreSQL), 2 processes at once", median(floors),
                        goal=">= 2000/s",
                        note=f"first floor definition (BEGIN + UPDATE + COMMIT, 1 process x 2): "
-                            f"{2 / first_floor:.0f}/s")]
+                            f"{2 / first_floor:.0f}/s")] + _history_costs(rendered, keys, users, start + 40_000,
+                                                                            count, "PostgreSQL, 1 process")
 
 
 def run(quick: bool) -> list[Figure]:

@@ -117,13 +117,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.after_request(_security_headers)
 
-    # admin_audit, admin_confirm, admin_emergency, admin_imports, admin_tokens and admin_users add their routes to
-    # admin's blueprint
+    # admin_audit, admin_confirm, admin_emergency, admin_health, admin_imports, admin_tokens and admin_users add their
+    # routes to admin's blueprint
     from booklet_web import (  # noqa: F401
         admin,
         admin_audit,
         admin_confirm,
         admin_emergency,
+        admin_health,
         admin_imports,
         admin_tokens,
         admin_users,

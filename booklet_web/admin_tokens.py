@@ -9,6 +9,7 @@ import re
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from booklet_web.admin import _checked_form, bp
+from booklet_web.admin_health import token_health_context
 from booklet_web.admin_lists import arg, class_choices, class_filter, page_arg, pages, search_arg, when
 from booklet_web.auth import admin_required, services
 from booklet_web.forms import EmptyForm
@@ -119,7 +120,7 @@ def token(serial: str):
         reason=REASONS_FR.get(t.state_reason or "", t.state_reason), history=in_words(history, zone),
         journal=in_words(journal, zone), timezone=zone, when=when, wanted=wanted, suggestions=suggestions,
         last_used=None if t.last_step is None else t.last_step * t.period,
-        form=EmptyForm())
+        form=EmptyForm(), **(token_health_context(t.serial) or {}))
 
 
 def _back(serial: str):

@@ -1,6 +1,7 @@
-"""Take a token back: identify it, prove it holds its recorded secret, measure its clock, decide on reissue;
-and wipe one (the device first, then the record is retired, which destroys the stored secret: a crash between
-the two leaves a record without a secret on a device, and a rerun retires it)."""
+"""Take a token back: identify it, prove it holds its recorded secret, measure its clock, read its battery (the
+reading is recorded for the fleet's health, ``verifier.health``), decide on reissue; and wipe one (the device
+first, then the record is retired, which destroys the stored secret: a crash between the two leaves a record
+without a secret on a device, and a rerun retires it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from provisioner.errors import DeviceError, TokenStateError
 from provisioner.records import TokenRecords
 from provisioner.seeding import code_matches, prove_matches
 from provisioner.session import TokenSession
+from verifier.health import battery_status
 
 #: A token whose clock is further than this from the host's is not reissued without a reseed.
 MAX_REISSUE_OFFSET = 10
@@ -37,6 +39,8 @@ class CheckReport:
     drift_ppm: float | None = None  # the clock's drift since provisioning, and how far that figure is known
     drift_uncertainty_ppm: float | None = None
     days_since_provisioning: float | None = None
+    battery_volts: float | None = None  # HELLO's battery= (VSYS), when the board reports it
+    battery: str | None = None  # "low", "ok", or "usb" (the USB supply was read, not the cells)
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -45,7 +49,8 @@ class CheckReport:
 
 
 def check_token(session: TokenSession, records: TokenRecords, *, now: Callable[[], float] = time.time) -> CheckReport:
-    """Look at a returned token and its record; never changes either."""
+    """Look at a returned token and its record; changes neither, but records the battery reading of a token that
+    proved it holds its recorded secret (USB readings excepted: they say nothing of the cells)."""
     hello = session.hello()
     report = CheckReport(
         port=session.port,
@@ -54,6 +59,8 @@ def check_token(session: TokenSession, records: TokenRecords, *, now: Callable[[
         firmware=hello.firmware,
         clock_ok=hello.clock_ok,
         clock_offset=hello.time - int(now()),
+        battery_volts=hello.battery,
+        battery=None if hello.battery is None else battery_status(hello.battery),
     )
     if hello.state in ("blank", "corrupt") or hello.serial is None:
         blank = hello.state == "blank"
@@ -68,6 +75,10 @@ def check_token(session: TokenSession, records: TokenRecords, *, now: Callable[[
     report.holds_secret = prove_matches(session, secret, record.algo)
     if not report.holds_secret:
         report.reasons.append("la clé ne détient pas le secret enregistré")
+    elif report.battery in ("low", "ok"):
+        records.record_battery(record.serial, report.battery_volts)
+    if report.battery == "low":
+        report.reasons.append(f"piles faibles ({report.battery_volts:.2f} V) : à remplacer")
     if not hello.clock_ok:
         report.reasons.append("horloge perdue : effacer et reprovisionner")
     elif report.holds_secret:

@@ -259,6 +259,11 @@ def _summary(outcomes) -> str:
     return "\n".join(["Résumé :", *lines, f"{ok} clé(s) prête(s), {len(outcomes) - ok} échec(s)."])
 
 
+#: what ``check`` says of a battery reading (``verifier.health.battery_status``)
+BATTERY_WORDS = {"low": "{:.2f} V (faibles : à remplacer)", "ok": "{:.2f} V (bonnes)",
+                 "usb": "non mesurables, la clé est alimentée par l'USB ({:.2f} V)"}
+
+
 @cli.command()
 @click.argument("port")
 @click.option("--json", "as_json", is_flag=True, help="Rapport en JSON sur stdout.")
@@ -279,6 +284,8 @@ def check(port, as_json, db_url, keys_file):
         say(f"  fiche : {clikit.state_fr(report.record_state)}{holder} ; secret prouvé : {proved}")
     if report.holds_secret and report.clock_ok and report.code_ok is None:
         say("  code : non comparé (appuyez sur le bouton de la clé pendant check pour le comparer)")
+    if report.battery_volts is not None:
+        say(f"  piles : {BATTERY_WORDS[report.battery].format(report.battery_volts)}")
     if report.drift_ppm is not None:
         say(f"  dérive de l'horloge : {report.drift_ppm:+.1f} ppm (±{report.drift_uncertainty_ppm:.1f}) "
             f"en {report.days_since_provisioning:.1f} jour(s) depuis le provisionnement")

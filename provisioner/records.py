@@ -75,6 +75,9 @@ class TokenRecords(Protocol):
     def create_software(self, login: str, *, algo: str, digits: int, period: int, operator: str):
         """A software token assigned to ``login``: (serial, secret)."""
 
+    def record_battery(self, serial: str, volts: float) -> None:
+        """Keep the battery reading (volts) ``check`` took from the token's HELLO, audited."""
+
 
 def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
     """Turn the verifier's and the database's errors into one French :class:`RecordError` line.
@@ -212,3 +215,9 @@ class StoreRecords:
     def create_software(self, login: str, *, algo: str, digits: int, period: int, operator: str):
         info, secret = self.store.create_software_token(login, algo=algo, digits=digits, period=period, actor=operator)
         return info.serial, secret
+
+    @_store_errors
+    def record_battery(self, serial: str, volts: float) -> None:
+        from verifier.health import record_battery
+
+        record_battery(self.store, serial, volts, actor="jeton-provision")

@@ -40,6 +40,7 @@ class Hello:
     state: str
     clock_ok: bool
     time: int
+    battery: float | None = None  # volts (VSYS), when the board reports it (``battery=`` on a Pico)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class Code:
     code: str
     step: int
     left: int
+
+
+def _volts(text: str | None) -> float | None:
+    """HELLO's ``battery=VOLTS``; None when absent or not a plausible reading (hosts ignore what they cannot use)."""
+    try:
+        volts = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return volts if volts is not None and 0 <= volts < 10 else None
 
 
 class TokenSession:
@@ -100,6 +110,7 @@ class TokenSession:
             state=state,
             clock_ok=clock == "ok",
             time=reply.int_field("HELLO", "time"),
+            battery=_volts(reply.fields.get("battery")),
         )
 
     def set_time(self, unix: int) -> int:

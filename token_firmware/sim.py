@@ -20,7 +20,8 @@ writes to the interpreter through a relay that sends SIGINT for a 0x03 exactly w
 it (/proc/PID/status), from the first instant of each boot.
 
 ``always_on`` keeps the display on as if the button were held (a locked token then answers CODE);
-``clock_ppm`` makes the simulated DS3231 run fast or slow. Each running token listens on a Unix socket
+``clock_ppm`` makes the simulated DS3231 run fast or slow; ``battery`` (volts) makes HELLO report ``battery=`` as a
+Pico does (below 2.2 a press shows ``bAtt``). Each running token listens on a Unix socket
 (``sim_usb.control_path(port)``) for ``jeton-sim --press PORT``.
 """
 
@@ -69,10 +70,12 @@ class SimulatedToken(UsbSide):
         micropython: str | None = None,
         always_on: bool = False,
         clock_ppm: float = 0.0,
+        battery: float | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.clock_offset = float(clock_offset)
         self.clock_ppm = float(clock_ppm)
+        self.battery = battery
         self.always_on = always_on
         self.blank = blank
         self.heapsize = heapsize
@@ -271,6 +274,7 @@ class SimulatedToken(UsbSide):
             JETON_CLOCK_OFFSET=repr(self.clock_offset),
             JETON_CLOCK_PPM=repr(self.clock_ppm),
             JETON_ALWAYS_ON="1" if self.always_on else "0",
+            JETON_BATTERY="" if self.battery is None else repr(float(self.battery)),
             MICROPYPATH=(f"{flash}:{flash}/lib:{self._shim.name}:.frozen" if self.blank
                          else f"{DEVICE_DIR}:{self._shim.name}:.frozen"),
         )

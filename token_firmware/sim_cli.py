@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the display on as if the button were held (a locked token then answers CODE)")
     parser.add_argument("--clock-ppm", type=float, default=0.0, metavar="N",
                         help="the clock runs N parts per million fast (negative: slow), as a clone DS3231 does")
+    parser.add_argument("--battery", type=float, metavar="VOLTS",
+                        help="report this battery voltage (VSYS) in HELLO; below 2.2 a press shows bAtt")
     parser.add_argument("--press", metavar="PORT", help="press the button of the simulated token serving PORT")
     parser.add_argument("--heapsize", default=DEFAULT_HEAPSIZE, help=argparse.SUPPRESS)
     parser.add_argument("--verbose", action="store_true", help="show tracebacks")
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(args.state)
     dirs = [root] if args.count == 1 else [root / f"token-{n}" for n in range(1, args.count + 1)]
     tokens = [SimulatedToken(d, clock_offset=args.clock_offset, blank=args.blank, heapsize=args.heapsize,
-                             always_on=args.always_on, clock_ppm=args.clock_ppm) for d in dirs]
+                             always_on=args.always_on, clock_ppm=args.clock_ppm, battery=args.battery)
+              for d in dirs]
 
     stop = threading.Event()
 

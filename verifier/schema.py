@@ -70,9 +70,8 @@ tokens = sa.Table(
         "state IN ('pending', 'ready', 'assigned', 'active', 'locked', 'disabled', 'retired', 'failed')",
         name="ck_tokens_state",
     ),
-    # the console's lists (verifier.fleet): one state in serial order, and "at least N failures"
+    # the console's lists (verifier.fleet): one state in serial order ("at least N failures" uses ix_tokens_fail_count)
     sa.Index("ix_tokens_state_serial", "state", "serial"),
-    sa.Index("ix_tokens_fail_count", "fail_count"),
 )
 
 tickets = sa.Table(
@@ -161,3 +160,41 @@ emergency = sa.Table(
     sa.Column("ended_at", sa.Float),
     sa.Column("version", sa.Integer, nullable=False, server_default="0"),
 )
+
+#: token health (verifier.health): the drift learned at accepted logins, one point when it changes and at most one a
+#: day otherwise (``source``: ``login`` or ``next_code``); kept across reassignments (it is the token's clock)
+drift_points = sa.Table(
+    "drift_points",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("tokens.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("drift", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_drift_points_token_at", "token_id", "at"),
+)
+
+#: one row per token with health facts: the running sums of its drift points (``t`` in days since
+#: ``verifier.health.T_REF``, ``x`` the drift in seconds), so that the fleet's least-squares rates are one scan of
+#: this table; and the last battery reading ``jeton-provision check`` recorded (volts, time)
+token_health = sa.Table(
+    "token_health",
+    metadata,
+    sa.Column("token_id", sa.Integer, sa.ForeignKey("tokens.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_at", sa.Float),
+    sa.Column("last_at", sa.Float),
+    sa.Column("sum_t", sa.Float, nullable=False, server_default="0"),
+    sa.Column("sum_x", sa.Float, nullable=False, server_default="0"),
+    sa.Column("sum_tt", sa.Float, nullable=False, server_default="0"),
+    sa.Column("sum_tx", sa.Float, nullable=False, server_default="0"),
+    #: the least-squares slope of those sums (seconds a day), kept with them so that the fleet filters on it
+    sa.Column("rate", sa.Float),
+    sa.Column("battery_volts", sa.Float),
+    sa.Column("battery_at", sa.Float),
+)
+
+#: the fleet's "repeated failures" (verifier.fleet): tokens by failure count, and the audit's refusals by time
+sa.Index("ix_tokens_fail_count", tokens.c.fail_count)
+sa.Index("ix_audit_refusals", audit.c.at, audit.c.serial, sqlite_where=sa.text("outcome IN ('REJECT', 'LOCKED')"),
+         postgresql_where=sa.text("outcome IN ('REJECT', 'LOCKED')"))

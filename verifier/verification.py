@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from verifier import audit as audit_log
 from verifier import emergency as emergency_rule
-from verifier import metrics
+from verifier import health, metrics
 from verifier.errors import TicketError
 from verifier.otp import TokenCodes
 from verifier.pins import DummyPinHash, check_new_pin, check_pin, hash_pin
@@ -114,17 +114,18 @@ _SELECT = (
 _AUDIT_COLUMNS = ("at", "actor", "action", "outcome", "login", "serial", "source", "detail")
 
 
-def _cas_then_audit() -> sa.Insert:
+def _cas_then_audit(point: bool = False) -> sa.Insert:
     """PostgreSQL: the compare-and-set and its audit row as ONE statement (so one round trip, one transaction):
     ``WITH cas AS (UPDATE tokens ... WHERE id = :b_id AND version = :b_version RETURNING id) INSERT INTO audit
     SELECT ... FROM cas RETURNING id``. The audit row exists exactly when the UPDATE changed the token; the
-    returned row (or none) says whether the compare-and-set won."""
+    returned row (or none) says whether the compare-and-set won. ``point``: with the drift history's CTEs."""
     cas = _CAS.returning(tokens.c.id).cte("cas")
     row = sa.select(*(sa.bindparam(f"a_{c}", type_=audit.c[c].type) for c in _AUDIT_COLUMNS)).select_from(cas)
-    return audit.insert().from_select(list(_AUDIT_COLUMNS), row).add_cte(cas).returning(audit.c.id)
+    into_audit = audit.insert().from_select(list(_AUDIT_COLUMNS), row)
+    return into_audit.add_cte(cas, *health.ctes(cas, point)).returning(audit.c.id)
 
 
-_CAS_THEN_AUDIT = _cas_then_audit()
+_CAS_THEN_AUDIT, _CAS_THEN_AUDIT_POINT = _cas_then_audit(), _cas_then_audit(point=True)
 
 
 class _Retry(Exception):
@@ -372,7 +373,9 @@ class Verifier:
         if win.outcome is Outcome.ACCEPT and self._one_statement:
             # One statement, so one transaction on the autocommit connection: the token and its audit row, or
             # neither (when the compare-and-set finds another version).
-            written = conn.execute(_CAS_THEN_AUDIT, cas | {f"a_{k}": v for k, v in entry.items()}).first()
+            point = health.params(row, cas["drift"], now)  # {} when no drift point is due (most logins)
+            written = conn.execute(_CAS_THEN_AUDIT_POINT if point else _CAS_THEN_AUDIT,
+                                   cas | {f"a_{k}": v for k, v in entry.items()} | point).first()
             if written is None:
                 raise _Retry  # another process changed the token first: read again and decide again
             audit_log.logged(entry)
@@ -381,6 +384,7 @@ class Verifier:
         with self._transaction(conn) as tx:
             if not tx.execute(_CAS, cas).rowcount:
                 raise _Retry  # another process changed the token first: read again and decide again
+            health.record(tx, row, values.get("drift"), now)  # the drift history, when this learned a drift
             if win.outcome is not Outcome.ACCEPT:
                 purpose = _NEW_PIN if win.outcome is Outcome.NEW_PIN_REQUIRED else _NEXT_CODE
                 ticket = self._issue(tx, row.id, purpose, step, now)
@@ -500,6 +504,7 @@ class Verifier:
                 audit_log.write(conn, action="next_code", outcome="REJECT", actor="verifier", login=row.login,
                                 serial=row.serial, source=source, detail="reason=changed meanwhile", now=now)
                 return Result(Outcome.REJECT)
+            health.record(conn, row, values["drift"], now, "next_code")
             outcome = Outcome.NEW_PIN_REQUIRED if new_pin else Outcome.ACCEPT
             new_ticket = self._issue(conn, row.id, _NEW_PIN, step, now) if new_pin else None
             audit_log.write(conn, action="next_code", outcome=outcome.value, actor="verifier", login=row.login,

@@ -40,6 +40,8 @@ def resources(world):
         "utilisateurs": f"/admin/utilisateurs?q=d&role=teacher&classe={b}&cle=avec&page=1",
         "utilisateur": "/admin/utilisateurs/jdupont",
         "confirmation du retrait": "/admin/cles/confirmer?action=retirer&serie=JT-0002",
+        "santé des clés": "/admin/sante",
+        "santé d'une clé": "/admin/sante/JT-0001",
     }
 
 
@@ -67,6 +69,8 @@ READ = {
     "utilisateurs": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "utilisateur": {"jdupont": 403, "mmartin": 403, "adurand": 200},
     "confirmation du retrait": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "santé des clés": {"jdupont": 403, "mmartin": 403, "adurand": 200},
+    "santé d'une clé": {"jdupont": 403, "mmartin": 403, "adurand": 200},
 }
 
 

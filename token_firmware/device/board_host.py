@@ -113,6 +113,8 @@ class Board:
         ppm = os.getenv("JETON_CLOCK_PPM")
         self.clock = HostClock(self.flash_dir, float(drift) if drift else 0.0, ppm=float(ppm) if ppm else 0.0)
         self.always_on = os.getenv("JETON_ALWAYS_ON") == "1"
+        volts = os.getenv("JETON_BATTERY")
+        self.volts = float(volts) if volts else None
         self._in = sys.stdin.buffer
         self._out = sys.stdout.buffer
         self._poll = select.poll()
@@ -188,10 +190,11 @@ class Board:
         pass
 
     def battery(self):
-        return None  # USB-powered
+        """None (USB-powered), or the VSYS reading ``JETON_BATTERY`` sets (jeton-sim --battery VOLTS)."""
+        return self.volts
 
     def facts(self):
-        return ""
+        return "" if self.volts is None else " battery=%.2f" % self.volts
 
 
 def make():

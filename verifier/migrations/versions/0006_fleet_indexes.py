@@ -1,11 +1,11 @@
 """Indexes of the console's token and user lists (``verifier.fleet``): the state filter in serial order, the
-failures filter, the role filter (and the count of administrators); on PostgreSQL, trigram indexes for the search
+role filter (and the count of administrators); on PostgreSQL, trigram indexes for the search
 in serials, logins and names, when the pg_trgm extension can be had.
 
 Self-contained (indexes only), so that its place in the chain can be changed by editing ``down_revision`` alone.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005 (the failures index is 0005's)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -44,7 +44,6 @@ def _trigrams(conn: sa.Connection) -> bool:
 
 def upgrade() -> None:
     op.create_index("ix_tokens_state_serial", "tokens", ["state", "serial"])
-    op.create_index("ix_tokens_fail_count", "tokens", ["fail_count"])
     op.create_index("ix_users_role", "users", ["role"])
     conn = op.get_bind()
     if conn.dialect.name == "postgresql" and _trigrams(conn):
@@ -57,5 +56,4 @@ def downgrade() -> None:
         for name in TRIGRAM_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
     op.drop_index("ix_users_role", table_name="users")
-    op.drop_index("ix_tokens_fail_count", table_name="tokens")
     op.drop_index("ix_tokens_state_serial", table_name="tokens")
