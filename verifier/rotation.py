@@ -82,7 +82,7 @@ def _reseal_tokens(store: Store, ring: KeyRing, batch_size: int, after_batch: Ca
         if not changed:
             return done
     with store.engine.connect() as conn:
-        if pending(conn, ring.primary):
+        if conn.execute(sa.select(_t.id).where(_t.key_id != ring.primary).limit(1)).first() is not None:
             raise ConcurrentChange("tokens kept changing during the key rotation: run it again, it resumes",
                                    french="des clés ont changé pendant toute la rotation : relancez la commande, "
                                           "elle reprend où elle s'est arrêtée")

@@ -17,6 +17,7 @@ from benchmarks.fleet_data import build_fleet
 from tests.support import ROOT
 from verifier import open_store
 from verifier.cli import main as jeton_admin
+from verifier.rotation import rotate_key
 from verifier.verification import Outcome, Verifier
 
 ROTATION_KILLED_AFTER = 600  # rows, three batches of 200
@@ -108,3 +109,23 @@ def test_a_finished_rotation_starts_a_new_one(store, keys_file, keep_old):
     first = store.rotate_key(actor="test", keep_old=keep_old)
     second = store.rotate_key(actor="test")
     assert second != first and list(json.loads(keys_file.read_text())["keys"]) == [second]
+
+
+def test_a_token_sealed_under_the_old_key_during_a_rotation_is_re_encrypted_too(db_url, keys_file, tmp_path):
+    fleet = build_fleet(db_url, keys_file, users=500, audit_per_token=0)
+    stale_keys = tmp_path / "old-keys.json"  # a node that has not loaded the new key file yet
+    stale_keys.write_bytes(keys_file.read_bytes())
+    stale_keys.chmod(0o600)
+    reseeded = b"r" * 20
+
+    def reseed_behind(done: int) -> None:  # after the first batch: the stale node re-seeds retired token 5
+        if done == 100:
+            with open_store(db_url, stale_keys) as stale:
+                stale.create_pending_token(fleet.serial(5), reseeded, reuse=True, operator="atelier")
+
+    with open_store(db_url, keys_file) as store:
+        primary = rotate_key(store, actor="test", batch_size=100, after_batch=reseed_behind)
+        assert {t.key_id for t in store.list_tokens()} == {primary}  # the second pass took it
+        assert store.token_secret(fleet.serial(5), actor="test") == reseeded
+        assert store.get_token(fleet.serial(5)).state == "pending"
+    assert list(json.loads(keys_file.read_text())["keys"]) == [primary]
