@@ -63,6 +63,8 @@ def import_records(store: Store, records: list[ImportRecord], *, source: str, ac
     in one transaction. Returns the serials, in the file's order."""
     now = time.time() if now is None else float(now)
     check_records(records)
+    if not records:
+        return []  # (an empty executemany would be one INSERT of no values)
     serials = [rec.serial for rec in records]
     ring = store.ring
     rows, entries = [], []

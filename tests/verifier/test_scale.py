@@ -17,7 +17,9 @@ from benchmarks.fleet_data import build_fleet
 from tests.support import ROOT
 from verifier import open_store
 from verifier.cli import main as jeton_admin
+from verifier.errors import DuplicateSerial
 from verifier.rotation import rotate_key
+from verifier.store import ImportRecord
 from verifier.verification import Outcome, Verifier
 
 ROTATION_KILLED_AFTER = 600  # rows, three batches of 200
@@ -129,3 +131,16 @@ def test_a_token_sealed_under_the_old_key_during_a_rotation_is_re_encrypted_too(
         assert store.token_secret(fleet.serial(5), actor="test") == reseeded
         assert store.get_token(fleet.serial(5)).state == "pending"
     assert list(json.loads(keys_file.read_text())["keys"]) == [primary]
+
+
+def test_a_large_import_is_still_all_or_nothing_and_names_the_serial_already_there(store):
+    records = [ImportRecord(serial=f"JT-I{n:05d}", secret=bytes([n % 256]) * 20) for n in range(2500)]
+    store.import_records(records[-1:], source="first.csv", actor="test")
+    with pytest.raises(DuplicateSerial, match="JT-I02499"):
+        store.import_records(records, source="lot.pskcxml", actor="test")
+    assert [t.serial for t in store.list_tokens()] == ["JT-I02499"]  # nothing of the second file
+    assert store.import_records(records[:-1], source="lot.pskcxml", actor="test") == [r.serial for r in records[:-1]]
+    assert store.token_secret("JT-I00300", actor="test") == bytes([300 % 256]) * 20
+    imported = store.audit(action="token.import")
+    assert len(imported) == 2500 and {e.detail for e in imported} == {"from=first.csv", "from=lot.pskcxml"}
+    assert store.import_records([], source="empty.csv") == [] and len(store.list_tokens()) == 2500
