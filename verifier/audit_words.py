@@ -38,7 +38,7 @@ REASONS = {
 OUTCOMES = {
     "ACCEPT": "accepté", "REJECT": "refusé", "LOCKED": "refusé, clé verrouillée", "THROTTLED": "refusé : trop de "
     "tentatives, attente", "NEW_PIN_REQUIRED": "nouveau PIN demandé", "NEXT_CODE_REQUIRED": "code suivant demandé",
-    "ok": "fait", "refused": "refusé",
+    "ok": "fait", "refused": "refusé", "started": "commencée", "resumed": "reprise",
     # token states after an act on a token
     "pending": "en préparation", "ready": "prête", "assigned": "affectée (nouveau PIN)", "active": "active",
     "locked": "verrouillée", "disabled": "désactivée", "retired": "retirée", "failed": "en échec",

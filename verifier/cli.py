@@ -253,7 +253,8 @@ def import_(ctx: click.Context, file: str, password: str | None, psk_hex: str | 
     records = strict(entries, file)  # all or nothing: the first line or key refused stops the file
     import_plan.apply(store, import_plan.entries_of(records), source=file, actor=_actor(), strict=True)
     serials = [r.serial for r in records]
-    click.echo(f"{len(serials)} clé(s) importée(s), prêtes à attribuer : {', '.join(serials)}")
+    shown = ", ".join(serials) if len(serials) <= 20 else f"{', '.join(serials[:3])} … {serials[-1]}"
+    click.echo(f"{len(serials)} clé(s) importée(s), prêtes à attribuer : {shown}")
 
 
 @cli.command()
@@ -435,11 +436,12 @@ def audit(ctx: click.Context, login, serial, since, until, action, limit, as_csv
 @click.option("-f", "--force", is_flag=True, help="Ne pas demander de confirmation.")
 @click.pass_context
 def rotate_key(ctx: click.Context, keep_old: bool, force: bool) -> None:
-    """Nouvelle clé de chiffrement : re-chiffrer tous les secrets en une transaction."""
+    """Nouvelle clé de chiffrement : re-chiffrer tous les secrets, par lots (une rotation interrompue reprend)."""
     _confirm(force, "Créer une nouvelle clé et re-chiffrer tous les secrets ? (les autres serveurs devront "
                     "recevoir le nouveau trousseau)")
     new_id = _store(ctx).rotate_key(actor=_actor(), keep_old=keep_old)
-    click.echo(f"Nouvelle clé principale {new_id} : secrets re-chiffrés. Copiez le trousseau sur les autres serveurs.")
+    click.echo(f"Clé principale {new_id} : tous les secrets sont re-chiffrés. Copiez le trousseau sur les autres "
+               "serveurs.")
 
 
 cli.add_command(radius_clients)  # jeton-admin radius-clients add/list/remove (verifier/radius/admin_cli.py)

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
-from verifier.errors import ConcurrentChange, DuplicateSerial, KeyRingError
+from verifier.errors import ConcurrentChange, DuplicateSerial, InvalidInput, KeyRingError
 from verifier.interchange import Entry
 from verifier.keyring import KeyRing
 from verifier.schema import tokens
-from verifier.store import ImportRecord, Store
+from verifier.store import Store
+from verifier.token_rules import ImportRecord, check_serial, check_token_params
 
 ADD, PRESENT, REFUSED = "add", "present", "refused"
 #: serials per SELECT ... IN (...) and rows per INSERT batch
@@ -66,6 +67,22 @@ class ImportPlan:
         added = "ajoutée(s)" if done else "à ajouter"
         return (f"{self.count(ADD)} {added}, {self.count(PRESENT)} ignorée(s) (déjà présentes), "
                 f"{self.count(REFUSED)} refusée(s)")
+
+
+def check_records(records: list[ImportRecord]) -> None:
+    """The rules every record handed to ``Store.import_records`` must meet (serial, parameters, secret size, no
+    serial twice); InvalidInput for the first record that breaks one, before anything is written."""
+    seen: set[str] = set()
+    for rec in records:
+        check_serial(rec.serial)
+        check_token_params(rec.algo, rec.digits, rec.period)
+        if not 10 <= len(rec.secret) <= 64:
+            raise InvalidInput(f"token {rec.serial}: a secret is 10 to 64 bytes",
+                               french=f"clé {rec.serial} : le secret doit avoir 10 à 64 octets")
+        if rec.serial in seen:
+            raise InvalidInput(f"token {rec.serial} appears twice in the file",
+                               french=f"la clé {rec.serial} figure deux fois dans le fichier")
+        seen.add(rec.serial)
 
 
 def entries_of(records: list[ImportRecord]) -> list[Entry]:

@@ -67,15 +67,26 @@ def _reason(outcome: str, detail: str | None) -> str:
     return next((r for r in REASONS if r in found), "other")
 
 
+#: the labelled children already looked up, by (metric, labels...): ``labels()`` validates its arguments and takes a
+#: lock at every call, which cost as much as the count itself (every check counts twice)
+_children: dict[tuple, object] = {}
+
+
+def _child(metric: str, *labels: str):
+    child = _children.get((metric, *labels))
+    if child is None:  # two threads may both look it up: labels() gives them the same child
+        child = _children[(metric, *labels)] = getattr(_metrics(), metric).labels(*labels)
+    return child
+
+
 def count_audit(values: dict) -> None:
     """Count one audit row: an attempt (``auth``, ``next_code``), or an administrator's lock."""
     action = values["action"]
     if action in ("auth", "next_code"):
         outcome = values["outcome"]
-        m = _metrics()
-        m.attempts.labels(outcome, _reason(outcome, values["detail"])).inc()
+        _child("attempts", outcome, _reason(outcome, values["detail"])).inc()
         if outcome == "THROTTLED":
-            m.throttled.inc()
+            _metrics().throttled.inc()
     elif action == "token.lock":
         _metrics().locks.labels("administrator").inc()
     elif action == "emergency.end" and values["detail"] == "too many failures":
@@ -90,7 +101,7 @@ def count_locks(count: int) -> None:
 
 def observe_latency(outcome: str, seconds: float) -> None:
     """One ``authenticate`` call took ``seconds``."""
-    _metrics().latency.labels(outcome).observe(seconds)
+    _child("latency", outcome).observe(seconds)
 
 
 def multiprocess() -> bool:

@@ -16,7 +16,9 @@ import xml.etree.ElementTree as ET  # noqa: S405  (building and writing only; pa
 
 from verifier.errors import ImportFileError
 
-MAX_BYTES = 5 * 1024 * 1024
+#: the largest file read: about 110,000 keys as Jeton and privacyIDEA write them (1.2 kB each); reading the largest
+#: holds about 2 GB of memory for a moment (the whole tree, then pskc's objects)
+MAX_BYTES = 128 * 1024 * 1024
 PSKC_NS = "urn:ietf:params:xml:ns:keyprov:pskc"
 
 _ELEMENTS = """
@@ -91,13 +93,22 @@ def _drift_in_steps(text: str, period: int, path: object) -> str:
 
 def normalise(root: ET.Element, path: object) -> bytes:
     """The document of ``root`` with RFC 6030's names and forms, as bytes for the ``pskc`` package."""
+    return ET.tostring(normalised(root, path), encoding="utf-8", xml_declaration=True)
+
+
+def normalised(root: ET.Element, path: object) -> ET.Element:
+    """``root`` itself, changed in place to RFC 6030's names and forms (the tree ``pskc`` parses)."""
+    renamed: dict[str, tuple[str, str]] = {}  # tag -> (canonical tag, local name): a file repeats a few tags
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
-        namespace, local = _split(element.tag)
-        local = _CANONICAL_TAGS.get(local.lower(), local)
-        element.tag = f"{{{namespace}}}{local}" if namespace else local
-        for name in list(element.attrib):
+        found = renamed.get(element.tag)
+        if found is None:
+            namespace, local = _split(element.tag)
+            local = _CANONICAL_TAGS.get(local.lower(), local)
+            found = renamed[element.tag] = (f"{{{namespace}}}{local}" if namespace else local, local)
+        element.tag, local = found
+        for name in list(element.attrib) if element.attrib else ():
             canonical = _CANONICAL_ATTRIBUTES.get(name.lower())
             if canonical and canonical != name:
                 element.attrib[canonical] = element.attrib.pop(name)
@@ -112,4 +123,4 @@ def normalise(root: ET.Element, path: object) -> bytes:
         for drift in data.iter(f"{{{PSKC_NS}}}TimeDrift"):
             for value in drift.iter(f"{{{PSKC_NS}}}PlainValue"):
                 value.text = _drift_in_steps(value.text or "", period, path)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return root

@@ -13,13 +13,13 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
-from verifier import db, emergency
+from verifier import db, emergency, rotation
 from verifier.errors import (
     AlreadyAssigned,
     ConcurrentChange,
@@ -27,7 +27,6 @@ from verifier.errors import (
     DuplicateSerial,
     InvalidInput,
     InvalidState,
-    KeyRingError,
     LastAdministrator,
     NoKeysError,
     ResyncError,
@@ -35,11 +34,11 @@ from verifier.errors import (
     UserNotFound,
 )
 from verifier.keyring import KeyRing, create_keyring, load_keyring
-from verifier.schema import ALGORITHMS, KINDS, ROLES, radius_clients, radius_sealed_name, tickets, tokens, users
+from verifier.schema import KINDS, ROLES, tickets, tokens, users
 from verifier.sessions import end_user_sessions
 from verifier.settings import Settings, settings_from_env
+from verifier.token_rules import SERIAL_RE, ImportRecord, check_serial, check_token_params  # noqa: F401 (re-exported)
 
-SERIAL_RE = re.compile(r"^[A-Z0-9-]{1,16}$")
 # Logins are never digits only, so a passcode typed into the login field is never mistaken for one.
 LOGIN_RE = re.compile(r"^(?![0-9]+$)[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 #: states whose token is held by a user (and counts for login)
@@ -90,19 +89,6 @@ class TokenInfo:
 _TOKEN_COLUMNS = [c for c in tokens.c if c.name not in ("secret_ct",)]
 
 
-@dataclass(frozen=True)
-class ImportRecord:
-    """A token read from an interchange file (PSKC or OATH CSV)."""
-
-    serial: str
-    secret: bytes = field(repr=False)
-    algo: str = "sha1"
-    digits: int = 6
-    period: int = 30
-    drift: int = 0
-    model: str | None = None
-
-
 def _token_info(row) -> TokenInfo:
     m = row._mapping
     return TokenInfo(
@@ -115,30 +101,12 @@ def _token_info(row) -> TokenInfo:
     )
 
 
-def check_serial(serial: str) -> str:
-    if not isinstance(serial, str) or not SERIAL_RE.match(serial):
-        raise InvalidInput("a serial is 1 to 16 characters of A-Z, 0-9 and '-'",
-                           french="un numéro de clé a 1 à 16 caractères parmi A-Z, 0-9 et « - »")
-    return serial
-
-
 def check_login(login: str) -> str:
     if not isinstance(login, str) or not LOGIN_RE.match(login):
         raise InvalidInput("a login is 1 to 64 characters (letters, digits, . _ @ -), not digits only",
                            french="un identifiant a 1 à 64 caractères (lettres, chiffres, . _ @ -), "
                                   "pas uniquement des chiffres")
     return login
-
-
-def check_token_params(algo: str, digits: int, period: int) -> None:
-    if algo not in ALGORITHMS:
-        raise InvalidInput(f"algorithm must be one of {', '.join(ALGORITHMS)}",
-                           french=f"algorithme inconnu : {', '.join(ALGORITHMS)} seulement")
-    if digits not in (6, 8):
-        raise InvalidInput("a token shows 6 or 8 digits", french="une clé affiche 6 ou 8 chiffres")
-    if period not in (30, 60):
-        raise InvalidInput("a token's period is 30 or 60 seconds",
-                           french="le code d'une clé change toutes les 30 ou 60 secondes")
 
 
 def insert_user(conn: sa.Connection, login: str, display_name: str = "", role: str = "teacher", *,
@@ -555,65 +523,20 @@ class Store:
         """Record tokens read from a file as ``ready``, all in one transaction: one bad or duplicate record and
         nothing is written (a preview that adds some and skips others: ``verifier.import_plan``). Returns the
         serials."""
-        now = _now(now)
-        seen: set[str] = set()
-        for rec in records:
-            check_serial(rec.serial)
-            check_token_params(rec.algo, rec.digits, rec.period)
-            if not 10 <= len(rec.secret) <= 64:
-                raise InvalidInput(f"token {rec.serial}: a secret is 10 to 64 bytes",
-                                   french=f"clé {rec.serial} : le secret doit avoir 10 à 64 octets")
-            if rec.serial in seen:
-                raise InvalidInput(f"token {rec.serial} appears twice in the file",
-                                   french=f"la clé {rec.serial} figure deux fois dans le fichier")
-            seen.add(rec.serial)
         from verifier import import_plan  # batch inserts, one transaction (it imports this module)
 
+        import_plan.check_records(records)
+        if not records:
+            return []
         import_plan.apply(self, import_plan.entries_of(records), source=source, actor=actor, now=now, strict=True)
         return [r.serial for r in records]
 
     def rotate_key(self, *, actor: str = "system", keep_old: bool = False, now: float | None = None) -> str:
-        """Add a new primary key to the key file, re-encrypt every token under it in one transaction, then
-        (unless ``keep_old``) drop the old keys no token uses any more. Returns the new key id. Other nodes must
-        load the new key file (restart them) before they read a re-encrypted token.
-
-        The key file is written before the database changes, so a failure at any point leaves every secret
-        readable with the file on disk.
-        """
-        if self.ring.path is None:
-            raise KeyRingError("this key ring has no file to write the new key to",
-                              french="ce trousseau de clés n'a pas de fichier où écrire la nouvelle clé")
-        now = _now(now)
-        new_ring = self.ring.with_new_primary().with_web_key(now=now, grace=self.settings.session_lifetime)
-        new_ring.save(self.ring.path)
-        count = 0
-        with self.transaction() as conn:
-            rows = conn.execute(sa.select(tokens.c.id, tokens.c.serial, tokens.c.key_id, tokens.c.secret_ct)).all()
-            for row in rows:
-                if row.secret_ct:
-                    key_id, blob = new_ring.seal(row.serial, new_ring.open(row.serial, row.key_id, row.secret_ct))
-                else:
-                    key_id, blob = new_ring.primary, b""
-                done = conn.execute(tokens.update().where(tokens.c.id == row.id, tokens.c.key_id == row.key_id,
-                                                          tokens.c.secret_ct == row.secret_ct)
-                                    .values(key_id=key_id, secret_ct=blob)).rowcount
-                if not done:
-                    raise ConcurrentChange("a token changed during the key rotation: nothing re-encrypted, run again",
-                                           french="une clé a changé pendant la rotation : rien n'a été "
-                                                  "re-chiffré, relancez la commande")
-                count += 1
-            gateways = _reseal_radius_clients(conn, self.ring, new_ring)  # the gateways' shared secrets too
-            audit_log.write(conn, action="keys.rotate", outcome="ok", actor=actor,
-                            detail=f"new primary {new_ring.primary}; {count} tokens, {gateways} RADIUS clients "
-                                   f"re-encrypted; new web key {new_ring.web_primary}", now=now)
-        self.ring = new_ring
-        if not keep_old:  # drop only the keys no row uses any more (another process may have written meanwhile)
-            with self.engine.connect() as conn:
-                used = set(conn.execute(sa.select(tokens.c.key_id).distinct()).scalars())
-                used |= set(conn.execute(sa.select(radius_clients.c.key_id).distinct()).scalars())
-            self.ring = new_ring.without(set(new_ring.keys) - used - {new_ring.primary})
-            self.ring.save(new_ring.path)
-        return new_ring.primary
+        """Write a new primary key to the key file, re-encrypt every secret under it in batches, then (unless
+        ``keep_old``) drop the old keys no row uses any more; a rotation that was interrupted is finished instead.
+        Returns the primary key id. Every row stays readable with the key file on disk at every instant; other
+        nodes must load the new key file (restart them). See :mod:`verifier.rotation`."""
+        return rotation.rotate_key(self, actor=actor, keep_old=keep_old, now=now)
 
     # -- audit -------------------------------------------------------------------------------------------------
 
@@ -631,17 +554,6 @@ class Store:
         with self.transaction() as conn:
             audit_log.write(conn, action=action, outcome=outcome, actor=actor, login=login, serial=serial,
                             source=source, detail=detail)
-
-
-def _reseal_radius_clients(conn: sa.Connection, old: KeyRing, new: KeyRing) -> int:
-    """Re-encrypt every RADIUS client's shared secret under ``new``'s primary key (in rotate_key's transaction)."""
-    c = radius_clients.c
-    rows = conn.execute(sa.select(c.id, c.name, c.key_id, c.secret_ct)).all()
-    for row in rows:
-        bound = radius_sealed_name(row.name)
-        key_id, blob = new.seal(bound, old.open(bound, row.key_id, row.secret_ct))
-        conn.execute(radius_clients.update().where(c.id == row.id).values(key_id=key_id, secret_ct=blob))
-    return len(rows)
 
 
 def _keys_path(keys_file: str | os.PathLike | None) -> Path:
