@@ -141,6 +141,6 @@ def test_a_large_import_is_still_all_or_nothing_and_names_the_serial_already_the
     assert [t.serial for t in store.list_tokens()] == ["JT-I02499"]  # nothing of the second file
     assert store.import_records(records[:-1], source="lot.pskcxml", actor="test") == [r.serial for r in records[:-1]]
     assert store.token_secret("JT-I00300", actor="test") == bytes([300 % 256]) * 20
-    imported = store.audit(action="token.import")
+    imported = [e for e in store.audit(action="token.import") if e.action == "token.import"]  # not the files' rows
     assert len(imported) == 2500 and {e.detail for e in imported} == {"from=first.csv", "from=lot.pskcxml"}
     assert store.import_records([], source="empty.csv") == [] and len(store.list_tokens()) == 2500
