@@ -1,7 +1,8 @@
 """The cost of reading other tools' PSKC safely, and of the shared command-line plumbing.
 
 - PSKC import: ``verifier.interchange.read_token_file`` on a 200-key file (pre-shared key), which parses with
-  defusedxml, normalises names and forms, re-serialises, then lets python-pskc decrypt; baseline in the same run:
+  defusedxml, normalises names and forms, hands that tree to python-pskc's parser, which decrypts (the MAC key
+  decrypted once); baseline in the same run:
   python-pskc alone on the same file (parse and decrypt every secret).
 - Command start: ``jeton-provision --help`` and ``jeton-admin --help`` in their own process (click's French
   catalogue, the common options, the verifier's lazy package); baseline: ``python -c 'import click'``.

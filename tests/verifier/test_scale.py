@@ -144,3 +144,14 @@ def test_a_large_import_is_still_all_or_nothing_and_names_the_serial_already_the
     imported = [e for e in store.audit(action="token.import") if e.action == "token.import"]  # not the files' rows
     assert len(imported) == 2500 and {e.detail for e in imported} == {"from=first.csv", "from=lot.pskcxml"}
     assert store.import_records([], source="empty.csv") == [] and len(store.list_tokens()) == 2500
+
+
+def test_jeton_admin_import_of_a_large_file_names_the_first_and_last_tokens_only(db_url, keys_file, tmp_path, capsys):
+    lot = tmp_path / "lot.csv"
+    lot.write_text("".join(f"JT-C{n:03d},{n:040x},totp\n" for n in range(1, 31)))
+    base = ["--db", db_url, "--keys", str(keys_file)]
+    assert jeton_admin([*base, "init"]) == 0
+    capsys.readouterr()
+    assert jeton_admin([*base, "import", str(lot)]) == 0
+    assert capsys.readouterr().out == ("30 clé(s) importée(s), prêtes à attribuer : JT-C001, JT-C002, JT-C003 … "
+                                       "JT-C030\n")
