@@ -170,10 +170,11 @@
     }).then(function (response) {
       saving = false;
       saveButton.removeAttribute("aria-busy");
-      attempt = 0;
+      if (response.status < 502 || response.status > 504) { attempt = 0; }
       if (response.status === 401 || response.type === "opaqueredirect") {
         return response.json().then(function (body) { offerLogin(body.message); }, function () { offerLogin(); });
       }
+      if (response.status >= 502 && response.status <= 504) { retry(); return; }  // a proxy without its server
       return response.json().then(function (body) {
         if (response.ok && body.enregistre) {
           try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ }

@@ -281,3 +281,23 @@ def test_first_login_the_code_that_chose_the_pin_again_says_wait(world, server, 
     page.get_by_label("Attendez que le code de votre clé change").fill(PIN + code_for("jdupont", clock.t))
     page.get_by_role("button", name="Valider").click()
     page.get_by_text("Accès au livret - OTP").wait_for()
+
+
+def test_without_javascript_the_livret_still_saves(world, server, browser):
+    base, clock = server, world.clock
+    world.activate("jdupont")
+    pupil = world.pupil_ids("3A")[0]
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10000)
+        log_in_with_keyboard(page, base, "jdupont", PIN + code_for("jdupont", clock.t))
+        page.get_by_text("Accès au livret - OTP").wait_for()
+        page.goto(base + livret_url(world, [pupil]))
+        assert page.locator("button.etoile").count() == 0  # the checkboxes, as before
+        page.locator("label[for='item-C1.6']").click()
+        page.get_by_role("button", name="Enregistrer").click()
+        page.get_by_text("Enregistré : 1 item(s) renseigné(s).").wait_for()
+        assert rows(world, pupil, "C1.6") == 1 and page.locator("#item-C1\\.6").is_checked()
+    finally:
+        context.close()

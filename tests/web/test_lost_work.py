@@ -200,3 +200,12 @@ def test_a_stranger_replaying_that_code_learns_nothing(world, client):
     answer = login_form(stranger, "jdupont", PIN + first)
     assert answer.status_code == 401 and "authentification a échoué." in answer.text
     assert "Attendez que le code" not in answer.text
+
+
+def test_a_forged_token_on_the_scripts_save_changes_nothing_and_says_why(world, client):
+    world.log_in(client, "jdupont")
+    pupils = world.pupil_ids("3A")[:1]
+    _page, data = save_form(world, client, pupils, ["C1.2"])
+    answer = client.post("/livret/enregistrer", data=data | {"csrf_token": "forged"}, headers=JSON)
+    assert answer.status_code == 400 and "Le formulaire a expiré" in answer.json["message"]
+    assert recorded(world, pupils, "C1.2") == 0 and audit_rows(world, "items-recorded") == 0
