@@ -152,6 +152,12 @@ def test_a_lost_connection_is_retried_and_nothing_is_lost(world, server, page):
     page.get_by_text("Enregistré : 3 item(s) renseigné(s).").wait_for()
     assert all(rows(world, p, "C3.1") == 1 for p in pupils) and saves(world) == 1
     assert kept_in_browser(page) == {}
+    # leaving with an unsaved star asks first (beforeunload)
+    page.get_by_role("button", name="Item C3.2 : non acquis").click()
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()
 
 
 def test_the_warning_before_the_idle_end_and_rester_connecte(world, server, page):
