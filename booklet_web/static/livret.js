@@ -62,7 +62,7 @@
     boxes.forEach(draw);
     if (n) {
       reminder.classList.add("urgent");
-      reminder.textContent = n + " modification(s) non enregistrée(s)";
+      reminder.textContent = n + " modification(s) non enregistrée(s) : n'oubliez pas d'enregistrer !!";
     } else {
       reminder.classList.remove("urgent");
       reminder.textContent = "Aucune modification non enregistrée";

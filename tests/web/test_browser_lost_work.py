@@ -180,6 +180,11 @@ def test_the_warning_before_the_idle_end_and_rester_connecte(world, server, page
     assert stay.evaluate("e => e === document.activeElement")  # and stays there
     accessible(page)
     shot(page, "53-livret-avertissement-session")
+    page.keyboard.press("Escape")  # Escape closes it, the focus goes back to the star
+    assert not warning.is_visible()
+    assert page.get_by_role("button", name="Item C1.1 : non acquis").evaluate("e => e === document.activeElement")
+    page.evaluate("() => document.getElementById('avertissement-session').hidden = false")  # shown again
+    stay.focus()
     page.keyboard.press("Enter")
     page.get_by_text("Session prolongée.").wait_for()
     assert not warning.is_visible()
