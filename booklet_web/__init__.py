@@ -142,6 +142,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
+        from flask import jsonify, session
+
+        if auth.wants_json():  # the livret's script: a session that ended (its token with it) or a stale page
+            if session.get("uid") is None:
+                return auth.session_expired_json()
+            return jsonify(message="Le formulaire a expiré : rechargez la page (vos modifications sont gardées "
+                           "dans ce navigateur)."), 400
         return render_template("error.html", message="Le formulaire a expiré ou n'est pas valide : "
                                "rechargez la page et recommencez.", status=400), 400
 

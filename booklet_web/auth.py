@@ -10,18 +10,24 @@ the login and the verifier's ticket); its id changes at login and after the new 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import math
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 
 from booklet_web.forms import EmptyForm, LoginForm, NewPinForm, NextCodeForm, PasscodeForm
 from booklet_web.livret import actor_by_id
 from verifier.errors import PinPolicyError, TicketError
+from verifier.radius.messages import PASSCODE
 from verifier.typed_login import login_part
 
 bp = Blueprint("auth", __name__, url_prefix="/connexion")
 
 FAILED = "L'authentification a échoué."
+#: the first login's step 4 when the PIN comes with the code that chose it (RADIUS asks the same, in its words)
+SAME_CODE = PASSCODE
 THROTTLED = ("Trop de tentatives depuis ce poste ou pour cet identifiant : patientez {seconds} s avant de "
              "réessayer.")
 PIN_REFUSALS = {
@@ -75,10 +81,58 @@ def _rotate_session() -> None:
         rotate()
 
 
+#: the pages a login may lead back to (the booklet's own pages: never another site, never the console's acts)
+_NEXT_PREFIXES = ("/livret?", "/classe/", "/eleve/")
+_NEXT_KEY = "suite"
+
+
+def safe_next(value: object) -> str | None:
+    """``value`` when it is a path of this site's booklet pages (no scheme, no host, no ``//``, no backslash, no
+    control character), else None: what a login may redirect to, so that no link can send a teacher elsewhere."""
+    if not isinstance(value, str) or not 1 < len(value) <= 2000 or not value.startswith("/"):
+        return None
+    if value.startswith("//") or "\\" in value or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith(_NEXT_PREFIXES):
+        return None
+    return value
+
+
+def remember_next(value: object) -> None:
+    """Keep where to go after the login in the (anonymous) session, when it is a safe path; else nothing."""
+    path = safe_next(value)
+    if path is not None:
+        session[_NEXT_KEY] = path
+
+
+def _clear_keeping_next() -> None:
+    kept = session.get(_NEXT_KEY)
+    session.clear()
+    if safe_next(kept):
+        session[_NEXT_KEY] = kept
+
+
+def wants_json() -> bool:
+    """The livret's script asks for JSON (its fetch sends ``Accept: application/json``)."""
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def session_expired_json():
+    """What the livret's script gets when its session has ended: 401 and where to log in again."""
+    return jsonify(connecte=False, message="Votre session a expiré : vos modifications sont gardées dans ce "
+                   "navigateur. Reconnectez-vous pour les enregistrer.", connexion=url_for("auth.login")), 401
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.user is None:
+            if wants_json():
+                return session_expired_json()
+            if request.method == "GET":
+                query = request.query_string.decode("ascii", "replace")
+                remember_next(request.path + ("?" + query if query else ""))
             return redirect(url_for("auth.login"))
         return view(*args, **kwargs)
 
@@ -100,11 +154,19 @@ def admin_required(view):
 def _log_in(result):
     """Open the session of the user the verifier accepted (it read the user with the token: its ``user_id`` saves
     a second look-up; ``load_user`` checks the user still exists at every request)."""
+    after = safe_next(session.get(_NEXT_KEY))  # checked again: only a booklet path of this site
     session.clear()
     session.permanent = True
     session["uid"] = result.user_id
     _rotate_session()  # a new id: whoever knew the id before the login knows nothing now
-    return redirect(url_for("booklet.index"))
+    return redirect(after or url_for("booklet.index"))
+
+
+def _code_mark(code: str) -> str:
+    """A keyed mark of the code that chose the PIN (never the code itself), kept in the ticket's session only."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"jeton-first-code\x00" + code.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _follow(result, login: str, form_for_reject):
@@ -113,11 +175,11 @@ def _follow(result, login: str, form_for_reject):
     if outcome == "ACCEPT":
         return _log_in(result)
     if outcome == "NEW_PIN_REQUIRED":
-        session.clear()
+        _clear_keeping_next()
         session["pending"] = {"login": login, "step": "pin", "ticket": result.ticket}
         return redirect(url_for("auth.new_pin"))
     if outcome == "NEXT_CODE_REQUIRED":
-        session.clear()
+        _clear_keeping_next()
         session["pending"] = {"login": login, "step": "next", "ticket": result.ticket}
         return redirect(url_for("auth.next_code"))
     if outcome == "THROTTLED":
@@ -134,15 +196,22 @@ def _follow(result, login: str, form_for_reject):
 def login():
     """Authentification: Identifiant, Mot de Passe ou Passcode OTP, Valider."""
     form = LoginForm()
+    if request.method == "GET" and "suite" in request.args:
+        remember_next(request.args.get("suite"))  # a livret whose session ended: back to it after the login
     if form.validate_on_submit():
         login_name = form.identifiant.data.strip()
         svc = services()
-        result = svc.verifier.authenticate(login_name, form.passcode.data.strip(), **_when())
+        typed = form.passcode.data.strip()
+        result = svc.verifier.authenticate(login_name, typed, **_when())
         # a refused form comes back with the login part only: never a PIN or code typed after it by mistake
         shown = login_part(login_name).login or ""
-        return _follow(result, login_name,
-                       lambda: (render_template("auth/login.html", form=LoginForm(formdata=None,
-                                identifiant=shown), error=FAILED), 401))
+        response = _follow(result, login_name,
+                           lambda: (render_template("auth/login.html", form=LoginForm(formdata=None,
+                                    identifiant=shown), error=FAILED), 401))
+        pending = session.get("pending")
+        if isinstance(pending, dict) and pending.get("step") == "pin":  # the code alone chose the new-PIN step
+            session["pending"] = pending | {"first": _code_mark(typed)}
+        return response
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
 
@@ -163,7 +232,7 @@ def new_pin():
             services().verifier.set_pin(pending["ticket"], form.pin.data, form.confirm.data, **_when())
         except (PinPolicyError, TicketError) as exc:  # the verifier's refusal, told in French
             return _pin_refused(exc, form)
-        session["pending"] = {"login": pending["login"], "step": "passcode"}
+        session["pending"] = {"login": pending["login"], "step": "passcode", "first": pending.get("first")}
         _rotate_session()
         return redirect(url_for("auth.passcode"))
     return render_template("auth/new_pin.html", form=form), (400 if form.errors else 200)
@@ -187,10 +256,15 @@ def passcode():
     form = PasscodeForm()
     if form.validate_on_submit():
         svc = services()
-        result = svc.verifier.authenticate(pending["login"], form.passcode.data.strip(), **_when())
+        typed = form.passcode.data.strip()
+        result = svc.verifier.authenticate(pending["login"], typed, **_when())
+        error = FAILED
+        if _outcome(result) == "REJECT" and pending.get("first") and len(typed) > 6 \
+                and hmac.compare_digest(_code_mark(typed[-6:]), pending["first"]):
+            error = SAME_CODE  # this browser chose the PIN with that very code a moment ago: tell her to wait
         return _follow(result, pending["login"],
                        lambda: (render_template("auth/passcode.html", form=PasscodeForm(formdata=None),
-                                                error=FAILED), 401))
+                                                error=error), 401))
     return render_template("auth/passcode.html", form=form), (400 if form.errors else 200)
 
 
@@ -208,6 +282,19 @@ def next_code():
             return render_template("auth/login.html", form=LoginForm(formdata=None), error=FAILED), 401
         return _follow(result, pending["login"], lambda: None)
     return render_template("auth/next_code.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/rester", methods=["POST"])
+@login_required
+def stay():
+    """Rester connecté: the livret's warning before the idle end; this request touches the session."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    session.modified = True  # last_seen is written now
+    from booklet_web.sessions import seconds_left
+
+    return jsonify(connecte=True, restant=seconds_left(session, services().clock(), services().sessions.settings,
+                                                     touched=True))
 
 
 @bp.route("/deconnexion", methods=["POST"])

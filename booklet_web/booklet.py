@@ -10,10 +10,10 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 
 from booklet_web import exports
-from booklet_web.auth import admin_required, login_required, services
+from booklet_web.auth import admin_required, login_required, services, wants_json
 from booklet_web.forms import URL_ID, EmptyForm, parse_id
 from booklet_web.livret import (
     LANGUAGES,
@@ -29,6 +29,7 @@ from booklet_web.livret import (
     validations_for,
     visible_classes,
 )
+from booklet_web.sessions import seconds_left
 
 bp = Blueprint("booklet", __name__)
 
@@ -124,6 +125,8 @@ def _livret_context(class_id: int, pupil_ids: list[int], competence_id: str) -> 
         "languages": LANGUAGES, "form": EmptyForm(),
         # one query string for the seven compétence links (url_for per link would encode 30 ids seven times)
         "selection_query": urlencode([("classe", klass.id)] + [("eleve", p.id) for p in chosen]),
+        # the page's script warns two minutes before the idle end (reading it does not extend the session)
+        "seconds_left": seconds_left(session, svc.clock(), svc.sessions.settings),
     }
 
 
@@ -168,6 +171,9 @@ def save():
     flash("Enregistré : " + ", ".join(parts) + ".", "ok")
     if result.refused:
         flash("Non retirés (renseignés par un autre enseignant) : " + ", ".join(result.refused) + ".", "erreur")
+    if wants_json():  # the livret's script: it forgets its kept changes, then shows the page (and these messages)
+        return jsonify(enregistre=True, ajoutes=result.added, retires=result.withdrawn, refuses=result.refused,
+                       suite=url_for("booklet.livret", classe=class_id, eleve=pupil_ids, competence=competence_id))
     return _back(class_id, pupil_ids, competence_id)
 
 

@@ -245,9 +245,10 @@ def save_items(engine: sa.Engine, ref: Referential, actor: Actor, class_id: int,
                 for p in chosen
                 for item_id in add
             ]
-            stmt = _insert_ignore(conn, item_records)
-            for row in rows:  # one statement per row so that the rowcount says what this save added
-                result.added += conn.execute(stmt, row).rowcount
+            # one statement per row, RETURNING what it added (psycopg's rowcount is -1 for ON CONFLICT DO NOTHING)
+            stmt = _insert_ignore(conn, item_records).returning(item_records.c.pupil_id)
+            for row in rows:
+                result.added += len(conn.execute(stmt, row).all())
         for item_id in withdraw:
             pupil = chosen[0]
             cond = [item_records.c.pupil_id == pupil.id, item_records.c.item_id == item_id]

@@ -140,3 +140,17 @@ class ServerSessionInterface(SessionInterface):
             return
         if not alive:  # ended by someone else during this request: the browser forgets it too
             self._drop_cookie(app, response)
+
+
+def seconds_left(session, now: float, settings, *, touched: bool = False) -> int | None:
+    """Seconds before ``session`` ends by idleness (or by its lifetime, if sooner), as of the end of this request;
+    None without a server-side row. Reading it changes nothing: only a request that touches the session (a save,
+    "Rester connecté", or any page once ``TOUCH_EVERY`` has passed) moves the idle end."""
+    loaded = getattr(session, "loaded", None)
+    if loaded is None:
+        return None
+    seen = loaded.last_seen
+    if touched or session.modified or getattr(session, "rotated", False) or now - seen > TOUCH_EVERY:
+        seen = now
+    end = min(seen + settings.session_idle, loaded.created_at + settings.session_lifetime)
+    return max(0, int(end - now))

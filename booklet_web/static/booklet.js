@@ -1,4 +1,4 @@
-/* Livret personnel de compétences: the dual list of pupils, the stars, the unsaved-changes warning. */
+/* Livret personnel de compétences: the dual list of pupils, the print button (the livret page: livret.js). */
 (function () {
   "use strict";
 
@@ -48,47 +48,11 @@
     });
   }
 
-  function livret() {
-    var form = document.getElementById("livret");
-    if (!form) { return; }
-    var dirty = false;
-    var reminder = document.getElementById("rappel");
-    function markDirty() {
-      dirty = true;
-      reminder.classList.add("urgent");
-      reminder.textContent = "N'oubliez pas d'enregistrer !! (modifications non enregistrées)";
-    }
-    form.addEventListener("change", function (e) {
-      if (e.target.classList.contains("star")) { markDirty(); }
-    });
-    document.getElementById("tous-items").addEventListener("click", function (e) {
-      e.preventDefault();
-      form.querySelectorAll("input.star").forEach(function (box) {
-        if (!box.disabled && !box.checked) { box.checked = true; }
-      });
-      markDirty();
-    });
-    form.addEventListener("submit", function () { dirty = false; });
-    window.addEventListener("beforeunload", function (e) {
-      if (dirty) { e.preventDefault(); e.returnValue = "N'oubliez pas d'enregistrer !!"; }
-    });
-    document.querySelectorAll("nav.competences a").forEach(function (link) {
-      link.addEventListener("click", function (e) {
-        if (dirty && !window.confirm("N'oubliez pas d'enregistrer !! Quitter cette compétence sans enregistrer ?")) {
-          e.preventDefault();
-        } else {
-          dirty = false;
-        }
-      });
-    });
-  }
-
   function printButton() {
     var button = document.getElementById("imprimer");
     if (button) { button.addEventListener("click", function () { window.print(); }); }
   }
 
   dualList();
-  livret();
   printButton();
 }());

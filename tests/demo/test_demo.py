@@ -128,7 +128,7 @@ def test_first_login_with_a_simulated_token_then_the_booklet_then_stop(start_dem
     page.get_by_role("button", name="Accéder au livret de compétences").click()
     assert page.locator("#item-C1\\.1").is_checked()  # recorded by the demo, as a school's booklet would be
     assert not page.locator("#item-C1\\.5").is_checked()
-    page.locator("label[for='item-C1.5']").click()
+    page.get_by_role("button", name="Item C1.5 : non acquis").click()
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Enregistré : 1 item(s) renseigné(s).").wait_for()
     page.reload()

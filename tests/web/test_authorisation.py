@@ -208,7 +208,7 @@ def test_forged_or_missing_csrf_changes_nothing(world, client):
             data["csrf_token"] = token
         for url in ("/livret/enregistrer", "/livret/competence", "/admin/affectations", "/admin/cles/action",
                     "/admin/import-cles/confirmer", "/admin/import/confirmer",
-                    "/admin/secours/jdupont"):
+                    "/admin/secours/jdupont", "/connexion/rester"):
             answer = client.post(url, data=data)
             assert answer.status_code == 400 and "formulaire a expiré" in answer.text
     assert snapshot(world) == before

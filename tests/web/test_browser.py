@@ -78,7 +78,7 @@ def test_the_guide_from_first_login_to_a_validated_competence(world, server, pag
 
     # the livret of 6 pupils: star an item, see the reminder, save
     page.get_by_text("6 élèves sélectionnés").wait_for()
-    page.locator("label[for='item-C1.2']").click()
+    page.get_by_role("button", name="Item C1.2 : non acquis").click()  # a star: a button
     assert page.locator("#item-C1\\.2").is_checked()
     assert "urgent" in (page.locator("#rappel").get_attribute("class") or "")
     shot(page, "06-livret-etoile")
@@ -138,9 +138,11 @@ def test_the_pages_work_with_the_keyboard(world, server, page):
     page.get_by_role("button", name="Accéder au livret de compétences").focus()
     page.keyboard.press("Enter")
     page.get_by_text("2 élèves sélectionnés").wait_for()
-    page.locator("#item-C1\\.5").focus()
-    page.keyboard.press("Space")
+    star = page.get_by_role("button", name="Item C1.5 : non acquis")
+    star.focus()
+    page.keyboard.press("Space")  # a star is a button: Space (or Enter) presses it
     assert page.locator("#item-C1\\.5").is_checked()
+    assert page.get_by_role("button", name="Item C1.5 : acquis").get_attribute("aria-pressed") == "true"
     page.get_by_role("button", name="Enregistrer").focus()
     page.keyboard.press("Enter")
     page.get_by_text("Enregistré : 2 item(s) renseigné(s).").wait_for()

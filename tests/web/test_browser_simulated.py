@@ -85,7 +85,7 @@ def test_the_guide_with_a_simulated_token(live, page):
     page.get_by_role("button", name="Sélectionner tous les élèves").click()
     page.get_by_role("button", name="Accéder au livret de compétences").click()
     page.get_by_text("6 élèves sélectionnés").wait_for()
-    page.locator("label[for='item-C1.3']").click()
+    page.get_by_role("button", name="Item C1.3 : non acquis").click()
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Enregistré : 6 item(s) renseigné(s).").wait_for()
     page.get_by_role("link", name="Compétence 6").click()
