@@ -151,8 +151,8 @@ def _like(term: str) -> str:
 
 def _contains(conn: sa.Connection, column, term: str):
     """``column`` contains ``term``, ignoring case: SQLite's LIKE already ignores the case of ASCII letters (and its
-    ``lower()`` knows no other); on PostgreSQL, ``lower(column) LIKE``, which the trigram index of migration 0006
-    serves (``ix_users_search_trgm``)."""
+    ``lower()`` knows no other); on PostgreSQL, ``lower(column) LIKE``, which the trigram indexes of migration 0007
+    serve (``ix_users_login_trgm``, ``ix_users_name_trgm``)."""
     if conn.dialect.name == "sqlite":
         return column.contains(term, autoescape=True)
     return sa.func.lower(column).contains(term.lower(), autoescape=True)

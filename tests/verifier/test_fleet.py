@@ -213,8 +213,8 @@ def test_a_search_matching_many_users_finds_the_same_tokens(district, monkeypatc
 
 @pytest.mark.postgres
 def test_postgresql_searches_through_trigram_indexes_and_migrates_back(postgres_base_url):
-    """Migration 0006 gives PostgreSQL trigram indexes for the search (pg_trgm, a trusted extension) and the search
-    uses them; it goes down to 0004 and up again."""
+    """Migrations 0006 and 0007 give PostgreSQL trigram indexes for the search (pg_trgm, a trusted extension), one a
+    column, and the search uses them; they go down to 0006 (its two-column index back), 0004, and up again."""
     from alembic import command
 
     from tests.support import require, throwaway_postgres_database
@@ -229,17 +229,25 @@ def test_postgresql_searches_through_trigram_indexes_and_migrates_back(postgres_
             db.upgrade(engine)
             with engine.connect() as conn:
                 names = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes")).scalars())
-                assert {"ix_tokens_serial_trgm", "ix_users_search_trgm", "ix_tokens_state_serial"} <= names
+                assert {"ix_tokens_serial_trgm", "ix_users_login_trgm", "ix_users_name_trgm",
+                        "ix_tokens_state_serial"} <= names
+                assert "ix_users_search_trgm" not in names  # 0006's, which the planner never took: 0007 drops it
                 conn.execute(sa.text("SET enable_seqscan = off"))  # a tiny table: make the planner show its way
                 users_query = fleet._holders_matching(conn, "Dupont")
                 plan = "\n".join(conn.execute(sa.text("EXPLAIN " + str(users_query.compile(
                     conn, compile_kwargs={"literal_binds": True})))).scalars())
-                assert "ix_users_search_trgm" in plan, plan
+                assert "ix_users_login_trgm" in plan and "ix_users_name_trgm" in plan, plan
+            with engine.begin() as conn:
+                command.downgrade(db._config(conn), "0006")
+            with engine.connect() as conn:
+                names = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes")).scalars())
+                assert "ix_users_search_trgm" in names and not names & {"ix_users_login_trgm", "ix_tokens_idle_since"}
             with engine.begin() as conn:
                 command.downgrade(db._config(conn), "0004")
             with engine.connect() as conn:
                 names = set(conn.execute(sa.text("SELECT indexname FROM pg_indexes")).scalars())
-                assert not names & {"ix_tokens_serial_trgm", "ix_users_search_trgm", "ix_tokens_state_serial"}
+                assert not names & {"ix_tokens_serial_trgm", "ix_users_search_trgm", "ix_tokens_state_serial",
+                                    "ix_users_login_trgm", "ix_users_name_trgm", "ix_tokens_state_idle_since"}
             assert db.upgrade(engine) == ("0004", db.head_revision())
         finally:
             engine.dispose()
