@@ -149,6 +149,29 @@ def _like(term: str) -> str:
     return term.strip()[:SEARCH_MAX]
 
 
+#: SQLite: the trigram index of users' logins and names (migration 0007), when this SQLite could make it
+_users_search = sa.table("users_search", sa.column("rowid"), sa.column("users_search"))
+TRIGRAM = 3  # a trigram index finds terms of at least 3 characters
+
+
+def _has_users_search(conn: sa.Connection) -> bool:
+    found = conn.info.get("jeton_users_search")
+    if found is None:
+        found = conn.info["jeton_users_search"] = conn.execute(sa.text(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users_search'")).first() is not None
+    return found
+
+
+def _user_matches(conn: sa.Connection, term: str):
+    """The user's login or name contains ``term``, ignoring case. On SQLite, a term of 3 characters or more is
+    looked up in the trigram index ``users_search`` (migration 0007: an FTS5 phrase of the term is exactly "contains
+    it"; its case folding covers letters beyond ASCII too); else, as on PostgreSQL, a LIKE on each."""
+    if conn.dialect.name == "sqlite" and len(term) >= TRIGRAM and _has_users_search(conn):
+        phrase = '"' + term.replace('"', '""') + '"'
+        return users.c.id.in_(sa.select(_users_search.c.rowid).where(_users_search.c.users_search.match(phrase)))
+    return sa.or_(_contains(conn, users.c.login, term), _contains(conn, users.c.display_name, term))
+
+
 def _contains(conn: sa.Connection, column, term: str):
     """``column`` contains ``term``, ignoring case: SQLite's LIKE already ignores the case of ASCII letters (and its
     ``lower()`` knows no other); on PostgreSQL, ``lower(column) LIKE``, which the trigram indexes of migration 0007
@@ -160,8 +183,7 @@ def _contains(conn: sa.Connection, column, term: str):
 
 def _holders_matching(conn: sa.Connection, term: str):
     """The ids of the users whose login or name contains ``term`` (one pass over users, not one per token)."""
-    return sa.select(users.c.id).where(sa.or_(_contains(conn, users.c.login, term),
-                                              _contains(conn, users.c.display_name, term)))
+    return sa.select(users.c.id).where(_user_matches(conn, term))
 
 
 def _search(conn: sa.Connection, term: str) -> tuple:
@@ -255,7 +277,7 @@ def _user_filters(conn: sa.Connection, q: UserQuery) -> list:
     where = []
     term = _like(q.search)
     if term:
-        where.append(sa.or_(_contains(conn, users.c.login, term), _contains(conn, users.c.display_name, term)))
+        where.append(_user_matches(conn, term))
     if q.role is not None:  # the administrators are few (``ix_users_role``), the teachers nearly everyone
         role = users.c.role if q.role == "admin" else _unindexed(users.c.role)
         where.append(role == q.role if q.role in ROLES else sa.false())

@@ -168,6 +168,7 @@ def test_a_page_costs_a_few_queries_whatever_its_size(district):
     def seen(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
+    users(district, UserQuery(search="dupont"))  # SQLite: once a connection, whether its trigram index is there
     sa.event.listen(district.engine, "before_cursor_execute", seen)
     try:
         assert users(district).total == 14
@@ -304,3 +305,28 @@ def test_the_counts_of_users_with_or_without_a_token_alone_and_with_other_filter
                                                                                 "stagiaire"]
     assert users(district, UserQuery(has_token=False)).total == 4
     assert users(district, UserQuery(has_token=True)).total == 11
+
+
+def test_sqlite_searches_users_through_a_trigram_index_kept_by_triggers(district):
+    """On SQLite, migration 0007's FTS5 trigram index answers a search of 3 characters or more, the same users as
+    the LIKE of shorter ones; triggers keep it as users are added, renamed and removed."""
+    if district.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's index (PostgreSQL's trigram indexes: test_postgresql_searches_through_...)")
+    plan = _plans(district, lambda conn: fleet.user_page(conn, UserQuery(search="dupont1")))
+    assert "users_search" in plan, plan
+    assert [u.login for u in users(district, UserQuery(search="dupont1")).rows] == ["prof10", "prof11", "prof12"]
+    assert [u.login for u in users(district, UserQuery(search="an")).rows] == ["chef", "prof01", "prof02", "prof04",
+                                                                              "prof05", "prof06", "prof07", "prof08",
+                                                                              "prof09", "prof10", "prof11", "prof12"]
+    assert users(district, UserQuery(search='"pro')).total == 0  # a quote is a character like any other
+    assert users(district, UserQuery(search="ÉLOÏSE")).rows[0].login == "prof03"
+    assert serials(page(district, TokenQuery(search="dupont1"))) == ["JT-0010", "JT-0011", "JT-0012"]
+    district.add_user("remplacant", "Zoé Bernard", "teacher", now=T0)
+    assert [u.login for u in users(district, UserQuery(search="bernard")).rows] == ["remplacant"]
+    with district.transaction() as conn:
+        conn.execute(sa.text("UPDATE users SET display_name = 'Zoé Lefèvre' WHERE login = 'remplacant'"))
+    assert users(district, UserQuery(search="bernard")).total == 0
+    assert [u.login for u in users(district, UserQuery(search="lefèvre")).rows] == ["remplacant"]
+    with district.transaction() as conn:
+        conn.execute(sa.text("DELETE FROM users WHERE login = 'remplacant'"))
+    assert users(district, UserQuery(search="lefèvre")).total == 0

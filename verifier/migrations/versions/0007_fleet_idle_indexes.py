@@ -9,7 +9,12 @@ On PostgreSQL with pg_trgm, the users' search gets one trigram index per column 
 ``ix_users_name_trgm``) in place of 0006's two-column one: the planner costs a scan of that big index above a scan
 of the whole table, and so never took it (a search of "0042" among 100,000 users: 245 ms by scan, 0.5 ms by these).
 
-Self-contained (indexes only), so that its place in the chain can be changed by editing ``down_revision`` alone.
+On SQLite (with FTS5, 3.34 or later), the users' search gets a trigram full-text index, ``users_search``: an FTS5
+table over ``users`` (external content: it stores only the index), kept by three triggers; a search of 3
+characters or more is a look-up there instead of a LIKE over every user.
+
+Self-contained (indexes and that index table), so that its place in the chain can be changed by editing
+``down_revision`` alone.
 
 Revision ID: 0007
 Revises: 0006
@@ -44,8 +49,38 @@ def _trigram_search(conn: sa.Connection) -> bool:
         sa.text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_users_search_trgm'")).first() is not None
 
 
+#: SQLite: the users' trigram index (verifier.fleet._contains reads it) and the triggers that keep it
+USERS_SEARCH = (
+    "CREATE VIRTUAL TABLE users_search USING fts5(login, display_name, content='users', content_rowid='id', "
+    "tokenize='trigram')",
+    "CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN "
+    "INSERT INTO users_search (rowid, login, display_name) VALUES (new.id, new.login, new.display_name); END",
+    "CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN "
+    "INSERT INTO users_search (users_search, rowid, login, display_name) "
+    "VALUES ('delete', old.id, old.login, old.display_name); END",
+    "CREATE TRIGGER users_search_update AFTER UPDATE OF login, display_name ON users BEGIN "
+    "INSERT INTO users_search (users_search, rowid, login, display_name) "
+    "VALUES ('delete', old.id, old.login, old.display_name); "
+    "INSERT INTO users_search (rowid, login, display_name) VALUES (new.id, new.login, new.display_name); END",
+    "INSERT INTO users_search (users_search) VALUES ('rebuild')",
+)
+
+
+def _users_search(conn: sa.Connection) -> None:
+    """The trigram index of users on SQLite; nothing when this SQLite has no FTS5 or no trigram tokenizer (the
+    search then scans, as before)."""
+    try:
+        with conn.begin_nested():
+            for statement in USERS_SEARCH:
+                conn.execute(sa.text(statement))
+    except sa.exc.OperationalError:
+        pass
+
+
 def upgrade() -> None:
     conn = op.get_bind()
+    if conn.dialect.name == "sqlite":
+        _users_search(conn)
     idle = IDLE_SINCE[conn.dialect.name]
     for name, columns in INDEXES.items():
         op.execute(f"CREATE INDEX {name} ON tokens ({columns.format(idle=idle)})")
@@ -57,6 +92,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
+    if conn.dialect.name == "sqlite":
+        for trigger in ("users_search_insert", "users_search_delete", "users_search_update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS users_search")
     if conn.dialect.name == "postgresql" and conn.execute(
             sa.text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_users_login_trgm'")).first():
         op.execute(OLD_USER_TRIGRAMS)
