@@ -330,3 +330,30 @@ def test_sqlite_searches_users_through_a_trigram_index_kept_by_triggers(district
     with district.transaction() as conn:
         conn.execute(sa.text("DELETE FROM users WHERE login = 'remplacant'"))
     assert users(district, UserQuery(search="lefèvre")).total == 0
+
+
+def test_sqlite_migration_0007_goes_down_and_up_again(tmp_path, keys_file):
+    """Down to 0006: no trigram index, triggers nor idle indexes (a user added then is searched by LIKE); up again:
+    the index is rebuilt from the users, that one included."""
+    from alembic import command
+
+    from verifier import db, init_store
+
+    store = init_store(f"sqlite:///{tmp_path / 'down.db'}", keys_file)[0]
+    try:
+        store.add_user("prof01", "Jean Dupont", "teacher", now=T0)
+        with store.engine.begin() as conn:
+            command.downgrade(db._config(conn), "0006")
+        with store.engine.connect() as conn:
+            names = set(conn.execute(sa.text("SELECT name FROM sqlite_master")).scalars())
+        assert not names & {"users_search", "users_search_insert", "ix_tokens_idle_since", "ix_tokens_state_idle_since"}
+        store.add_user("prof02", "Anne Durand", "teacher", now=T0)
+        store.engine.dispose()  # a new connection: it finds no index and searches by LIKE
+        assert [u.login for u in users(store, UserQuery(search="durand")).rows] == ["prof02"]
+        assert db.upgrade(store.engine) == ("0006", db.head_revision())
+        store.engine.dispose()
+        assert [u.login for u in users(store, UserQuery(search="durand")).rows] == ["prof02"]
+        assert "users_search" in _plans(store, lambda conn: fleet.user_page(conn, UserQuery(search="dupont")))
+        assert [u.login for u in users(store, UserQuery(search="dupont")).rows] == ["prof01"]
+    finally:
+        store.close()
