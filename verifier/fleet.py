@@ -126,19 +126,56 @@ USER_SORTS = ("login", "name", "created")
 _last_use = tokens.c.last_step * tokens.c.period  # within a step of the time the code was accepted (drift aside)
 
 
-def _greatest(conn: sa.Connection, *values):
-    """The largest of ``values`` (none of them NULL): SQLite's scalar max(), PostgreSQL's GREATEST."""
-    return (sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest)(*values)
+_ZERO = sa.literal_column("0")  # inline, not a bound parameter: an expression index matches literals only
+
+
+def _idle_since(conn: sa.Connection):
+    """When a token was last active: its last accepted code, its assignment or its creation, whichever is latest.
+    Written exactly as the expression indexes of migration 0007 (``ix_tokens_idle_since``, after the state
+    ``ix_tokens_state_idle_since``): SQLite's scalar max(), PostgreSQL's GREATEST."""
+    greatest = sa.func.max if conn.dialect.name == "sqlite" else sa.func.greatest
+    return greatest(sa.func.coalesce(_last_use, _ZERO), sa.func.coalesce(tokens.c.assigned_at, _ZERO),
+                    tokens.c.created_at)
+
+
+def _unindexed(column):
+    """``column`` as an expression no index serves (``column || ''``): for a filter that keeps most rows (the
+    teachers among users, the active tokens of a class's teachers), so that the planner, without statistics, does
+    not walk that filter's index (a lookup per row) instead of a better one or a plain scan."""
+    return column.op("||")(sa.literal_column("''"))
 
 
 def _like(term: str) -> str:
     return term.strip()[:SEARCH_MAX]
 
 
+#: SQLite: the trigram index of users' logins and names (migration 0007), when this SQLite could make it
+_users_search = sa.table("users_search", sa.column("rowid"), sa.column("users_search"))
+TRIGRAM = 3  # a trigram index finds terms of at least 3 characters
+
+
+def _has_users_search(conn: sa.Connection) -> bool:
+    found = conn.info.get("jeton_users_search")
+    if found is None:
+        found = conn.info["jeton_users_search"] = conn.execute(sa.text(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users_search'")).first() is not None
+    return found
+
+
+def _user_matches(conn: sa.Connection, term: str):
+    """The user's login or name contains ``term``, ignoring case. On SQLite, a term of 3 characters or more is
+    looked up in the trigram index ``users_search`` (migration 0007: an FTS5 phrase of the term is exactly "contains
+    it"; its case folding covers letters beyond ASCII too); else, as on PostgreSQL, a LIKE on each."""
+    if conn.dialect.name == "sqlite" and len(term) >= TRIGRAM and _has_users_search(conn):
+        phrase = '"' + term.replace('"', '""') + '"'
+        return users.c.id.in_(sa.select(_users_search.c.rowid).where(_users_search.c.users_search.match(phrase)))
+    return sa.or_(_contains(conn, users.c.login, term), _contains(conn, users.c.display_name, term))
+
+
 def _contains(conn: sa.Connection, column, term: str):
     """``column`` contains ``term``, ignoring case: SQLite's LIKE already ignores the case of ASCII letters (and its
-    ``lower()`` knows no other); on PostgreSQL, ``lower(column) LIKE``, which the trigram index of migration 0006
-    serves (``ix_users_search_trgm``)."""
+    ``lower()`` knows no other); on PostgreSQL, ``lower(column) LIKE``, which the trigram indexes of migration 0007
+    serve (``ix_users_login_trgm``, ``ix_users_name_trgm``)."""
     if conn.dialect.name == "sqlite":
         return column.contains(term, autoescape=True)
     return sa.func.lower(column).contains(term.lower(), autoescape=True)
@@ -146,8 +183,7 @@ def _contains(conn: sa.Connection, column, term: str):
 
 def _holders_matching(conn: sa.Connection, term: str):
     """The ids of the users whose login or name contains ``term`` (one pass over users, not one per token)."""
-    return sa.select(users.c.id).where(sa.or_(_contains(conn, users.c.login, term),
-                                              _contains(conn, users.c.display_name, term)))
+    return sa.select(users.c.id).where(_user_matches(conn, term))
 
 
 def _search(conn: sa.Connection, term: str) -> tuple:
@@ -172,17 +208,16 @@ def _token_filters(conn: sa.Connection, q: TokenQuery, now: float) -> tuple[list
     term = _like(q.search)
     search = _search(conn, term) if term else None
     states = tuple(s for s in q.states if s in TOKEN_STATES)
-    if q.states:
-        where.append(tokens.c.state.in_(states) if states else sa.false())
+    if q.states:  # with a few holders, their tokens by ``tokens.user_id``, not every active token by state
+        state = _unindexed(tokens.c.state) if q.holder_ids is not None else tokens.c.state
+        where.append(state.in_(states) if states else sa.false())
     if q.holder_ids is not None:
         where.append(tokens.c.user_id.in_(q.holder_ids) if q.holder_ids else sa.false())
     if q.never_used:
         where.append(sa.or_(tokens.c.last_step.is_(None),
                             sa.and_(tokens.c.assigned_at.is_not(None), _last_use < tokens.c.assigned_at)))
     if q.unused_days is not None:
-        idle_since = _greatest(conn, sa.func.coalesce(_last_use, 0), sa.func.coalesce(tokens.c.assigned_at, 0),
-                               tokens.c.created_at)
-        where.append(idle_since < now - max(0, q.unused_days) * DAY)
+        where.append(_idle_since(conn) < now - max(0, q.unused_days) * DAY)
     if q.min_failures is not None:
         where.append(tokens.c.fail_count >= q.min_failures)
     return where, search
@@ -242,9 +277,10 @@ def _user_filters(conn: sa.Connection, q: UserQuery) -> list:
     where = []
     term = _like(q.search)
     if term:
-        where.append(sa.or_(_contains(conn, users.c.login, term), _contains(conn, users.c.display_name, term)))
-    if q.role is not None:
-        where.append(users.c.role == q.role if q.role in ROLES else sa.false())
+        where.append(_user_matches(conn, term))
+    if q.role is not None:  # the administrators are few (``ix_users_role``), the teachers nearly everyone
+        role = users.c.role if q.role == "admin" else _unindexed(users.c.role)
+        where.append(role == q.role if q.role in ROLES else sa.false())
     if q.ids is not None:
         where.append(users.c.id.in_(q.ids) if q.ids else sa.false())
     if q.has_token is not None:
@@ -253,11 +289,22 @@ def _user_filters(conn: sa.Connection, q: UserQuery) -> list:
     return where
 
 
+def _user_count(q: UserQuery, where: list):
+    """How many users match. "With a token" or "without" alone is counted from the holders' index (the users
+    minus, or just, the distinct ``tokens.user_id``): one pass over an index rather than a lookup per user."""
+    if q.has_token is not None and not _like(q.search) and q.role is None and q.ids is None:
+        holders = sa.select(sa.func.count(tokens.c.user_id.distinct())).scalar_subquery()
+        if q.has_token:
+            return sa.select(holders)
+        return sa.select(sa.select(sa.func.count()).select_from(users).scalar_subquery() - holders)
+    return sa.select(sa.func.count()).select_from(users).where(*where)
+
+
 def user_page(conn: sa.Connection, q: UserQuery = UserQuery(), *, page: int = 1,
               per_page: int = PER_PAGE) -> Page[UserRow]:
     """The users matching ``q``, page ``page``, each with the tokens they hold."""
     where = _user_filters(conn, q)
-    total = conn.execute(sa.select(sa.func.count()).select_from(users).where(*where)).scalar_one()
+    total = conn.execute(_user_count(q, where)).scalar_one()
     page, pages, offset = _paged(total, page, per_page)
     order = {"name": [users.c.display_name, users.c.login], "created": [users.c.created_at.desc(), users.c.login]}
     stmt = (sa.select(users.c.id, users.c.login, users.c.display_name, users.c.role, users.c.created_at)

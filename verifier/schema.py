@@ -31,9 +31,9 @@ users = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.CheckConstraint("role IN ('teacher', 'admin')", name="ck_users_role"),
     sa.Index("ix_users_role", "role"),  # the console's role filter, the count of administrators
-    # PostgreSQL also has ix_users_search_trgm (lower(login), lower(display_name)) and, on tokens,
-    # ix_tokens_serial_trgm (serial): trigram GIN indexes for the console's search, made by migration 0006 when the
-    # pg_trgm extension is available (the search works without them, by a scan)
+    # PostgreSQL also has ix_users_login_trgm (lower(login)) and ix_users_name_trgm (lower(display_name)) and, on
+    # tokens, ix_tokens_serial_trgm (serial): trigram GIN indexes for the console's search, made by migrations 0006
+    # and 0007 when the pg_trgm extension is available (the search works without them, by a scan)
 )
 
 tokens = sa.Table(
@@ -194,6 +194,8 @@ token_health = sa.Table(
     sa.Column("battery_at", sa.Float),
 )
 
+#: the fleet's "unused for N days" (verifier.fleet._idle_since) has two expression indexes, made by migration 0007
+#: (ix_tokens_idle_since, ix_tokens_state_idle_since): their expression differs by dialect, so they are not here
 #: the fleet's "repeated failures" (verifier.fleet): tokens by failure count, and the audit's refusals by time
 sa.Index("ix_tokens_fail_count", tokens.c.fail_count)
 sa.Index("ix_audit_refusals", audit.c.at, audit.c.serial, sqlite_where=sa.text("outcome IN ('REJECT', 'LOCKED')"),
