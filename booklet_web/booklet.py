@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from booklet_web import exports, livret_pdf
+from booklet_web import exports
 from booklet_web.auth import admin_required, login_required, services
 from booklet_web.forms import URL_ID, EmptyForm, parse_id
 from booklet_web.livret import (
@@ -234,6 +234,8 @@ def printable(pupil_id: int):
 @login_required
 def printable_pdf(pupil_id: int):
     """The printable livret as a PDF file (same page, same print stylesheet, same authorisation)."""
+    from booklet_web import livret_pdf  # WeasyPrint loads Pango: only the processes that make a PDF pay for it
+
     context = _printable_context(pupil_id)
     pdf = livret_pdf.html_to_pdf(render_template("booklet/imprimer.html", **context), request.url_root)
     pupil = context["pupil"]

@@ -30,7 +30,7 @@ class StaticOnlyFetcher(URLFetcher):
         self._folder = str(static_folder)
         self.refused: list[str] = []
 
-    def fetch(self, url, headers=None):  # noqa: ARG002 - WeasyPrint's signature
+    def fetch(self, url, headers=None):
         path = self._static_path(url)
         if path is None:
             self.refused.append(url)
