@@ -237,7 +237,8 @@ def printable_pdf(pupil_id: int):
     from booklet_web import livret_pdf  # WeasyPrint loads Pango: only the processes that make a PDF pay for it
 
     context = _printable_context(pupil_id)
-    pdf = livret_pdf.html_to_pdf(render_template("booklet/imprimer.html", **context), request.url_root)
+    pdf = livret_pdf.html_to_pdf(render_template("booklet/imprimer.html", **context),
+                                 livret_pdf.PAGE_ROOT + request.script_root + "/")
     pupil = context["pupil"]
     return Response(pdf, mimetype="application/pdf",
                     headers=exports.download_headers(livret_pdf.filename(pupil.last_name, pupil.first_name)))

@@ -19,6 +19,9 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
+PAGE_ROOT = "http://livret.invalid"
+"""The origin the page is laid out under: never resolved (``.invalid``), and independent of the request's Host."""
+
 
 class StaticOnlyFetcher(URLFetcher):
     """Serves WeasyPrint the files under ``static_folder`` named by ``<root><static_url_path>/...`` and refuses any

@@ -75,6 +75,7 @@ def test_rendering_fetches_no_external_url_only_the_apps_static_files(world, tmp
     html = (f'<html><head><link rel="stylesheet" href="{other}/evil.css">'
             f'<link rel="stylesheet" href="file://{secret}">'
             '<link rel="stylesheet" href="/static/../../pyproject.toml">'
+            '<link rel="stylesheet" href="/static/%2e%2e/%2e%2e/pyproject.toml">'
             '<link rel="stylesheet" href="/static/print.css"></head>'
             f'<body><p>Bernard Léa</p><img src="{other}/pixel.png" alt=""></body></html>')
     app = world.app
@@ -89,7 +90,8 @@ def test_rendering_fetches_no_external_url_only_the_apps_static_files(world, tmp
     assert _Counting.hits == []
     assert "Bernard Léa" in pdf_text(pdf)
     assert sorted(fetcher.refused) == sorted([f"{other}/evil.css", f"file://{secret}", f"{other}/pixel.png",
-                                              "http://localhost/pyproject.toml"])
+                                              "http://localhost/pyproject.toml",
+                                              "http://localhost/static/%2e%2e/%2e%2e/pyproject.toml"])
 
 
 def test_the_file_name_is_safe_whatever_the_name():
