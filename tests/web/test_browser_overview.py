@@ -101,7 +101,7 @@ def test_the_overview_on_a_desktop_then_the_pdf_download(world, server, page):
     link = page.get_by_role("link", name="Télécharger le PDF")
     link.wait_for()
     shot(page, "57-livret-lien-pdf")
-    with page.expect_download() as download:
+    with page.expect_download(timeout=60_000) as download:  # a PDF takes seconds on a loaded machine
         link.click()
     assert download.value.suggested_filename == "livret-BERNARD-Lea.pdf"
     with open(download.value.path(), "rb") as pdf:
