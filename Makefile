@@ -10,10 +10,11 @@ SHELL := /bin/bash
 # pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
 QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
 
-.PHONY: demo radius-demo test lint bench browser interop-tools privacyidea radius-tools venv clean schematic battery
+.PHONY: demo radius-demo test lint bench browser interop-tools privacyidea radius-tools pdf-libs venv clean schematic battery
 
-# The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once.
-$(STAMP): pyproject.toml
+# The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once. Pango (for
+# WeasyPrint, the livret as PDF) is checked every time but never forces a rebuild (order-only prerequisite).
+$(STAMP): pyproject.toml | pdf-libs
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(QUIET)
 	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | $(QUIET)
@@ -23,6 +24,16 @@ venv: $(STAMP)
 
 # apt-get waits for another apt or dpkg (unattended upgrades, a second make) instead of failing at once.
 APT_GET := env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
+
+# Pango and its FreeType backend, which WeasyPrint loads to lay out the livret as PDF (booklet_web/livret_pdf.py);
+# fonts-dejavu-core gives it a font on a machine that has none.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+pdf-libs:
+	@missing=$$(for p in $(PDF_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	[ -z "$$missing" ] || { \
+	  echo "Installing" $$missing "for the livret as PDF..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO $(APT_GET) update -qq && $$SUDO $(APT_GET) install -y -qq $$missing >/dev/null; }
 
 # Debian's chromium for the browser tests; Playwright never downloads a browser of its own.
 browser:

@@ -3,6 +3,9 @@
 Each figure stands beside a baseline measured in the same run:
 - rendering: the 7 compétence pages of a 30-pupil selection with every item recorded (30 x 98), through
   Flask's test client; baseline: the login page (a trivial page through the same stack);
+- the class page with its overview (30 pupils, counts per compétence over the 30 x 98 records, two aggregate
+  queries); baseline: the login page, as above;
+- the livret of one pupil (98 items recorded) as a PDF (WeasyPrint); baseline: the same printable page as HTML;
 - saving: one "Enregistrer" of every item of compétence 4 (17 items, the largest) for 30 pupils = 510 records;
   baseline: the same 510 rows inserted by one executemany in one transaction (the database's own cost);
 - logins: complete HTTP logins (GET the form, POST identifiant + PIN + code) against `jeton-web serve`'s gunicorn
@@ -101,9 +104,37 @@ def bench_render_and_save(quick: bool) -> list[Figure]:
         def render_login():
             _check(client.get("/connexion/").status_code == 200, "login page")
 
+        def render_class():
+            page = client.get("/classe/1")
+            _check(page.status_code == 200 and page.text.count("<td>13/13") == 30,
+                   "class page with its overview")
+
+        def overview_alone():
+            from booklet_web.livret import class_pupils
+            from booklet_web.overview import class_overview
+
+            with svc.db.engine.connect() as conn:
+                lines = class_overview(conn, svc.ref, 1, class_pupils(conn, 1))
+            _check(len(lines) == 30 and lines[0].cells[0].acquired == 13, "overview")
+
+        def render_pdf():
+            answer = client.get(f"/eleve/{ids[0]}/livret.pdf")
+            _check(answer.status_code == 200 and answer.data.startswith(b"%PDF-"), "livret PDF")
+
+        def render_printable():
+            _check(client.get(f"/eleve/{ids[0]}/livret").status_code == 200, "printable livret")
+
         repeat = 5 if quick else 40
         render = timings(render_all, repeat, warmup=2)
         base_render = timings(render_login, repeat * 7, warmup=2)
+        overview, base_overview, queries = [], [], []
+        render_class(), overview_alone()  # warm: templates compiled, statements cached
+        for _ in range(repeat * 2):  # interleaved: the machine is shared, its load moves
+            overview += timings(render_class, 1, warmup=0)
+            base_overview += timings(render_login, 1, warmup=0)
+            queries += timings(overview_alone, 1, warmup=0)
+        pdf = timings(render_pdf, max(3, repeat // 4), warmup=1)
+        base_pdf = timings(render_printable, max(3, repeat // 4), warmup=1)
 
         c4 = [i.id for i in svc.ref.competence("C4").items]
         batch = [{"pupil_id": p, "item_id": i, "recorded_by": uid, "recorded_at": now} for p in ids for i in c4]
@@ -133,6 +164,13 @@ def bench_render_and_save(quick: bool) -> list[Figure]:
         Figure("render livret, 30 pupils x 98 items (7 compétence pages), p50", median(render) * 1e3, "ms",
                "login page x7, p50", median(base_render) * 7e3, goal="< 50 ms",
                note=f"p95 {p95(render) * 1e3:.1f} ms"),
+        Figure("render the class page with its overview, 30 pupils x 98 items recorded, p50", median(overview) * 1e3,
+               "ms", "login page, p50", median(base_overview) * 1e3, goal="< 50 ms",
+               note=f"p95 {p95(overview) * 1e3:.1f} ms; the overview's two queries and its lines alone (pupils "
+                    f"read again): p50 {median(queries) * 1e3:.1f} ms"),
+        Figure("livret of one pupil as PDF (98 items recorded, WeasyPrint), p50", median(pdf) * 1e3, "ms",
+               "the same printable livret as HTML, p50", median(base_pdf) * 1e3, goal="< 2000 ms",
+               note=f"p95 {p95(pdf) * 1e3:.1f} ms; {len(pdf)} renders"),
         Figure("save a full batch (C4: 17 items x 30 pupils = 510 records), p50", median(saves) * 1e3, "ms",
                "raw executemany of the 510 rows", median(raws) * 1e3, goal="< 200 ms",
                note=f"p95 {p95(saves) * 1e3:.1f} ms"),

@@ -29,6 +29,7 @@ from booklet_web.livret import (
     validations_for,
     visible_classes,
 )
+from booklet_web.overview import class_overview
 from booklet_web.sessions import seconds_left
 
 bp = Blueprint("booklet", __name__)
@@ -86,11 +87,13 @@ def index():
 @bp.route(f"/classe/<{URL_ID}:class_id>")
 @login_required
 def class_page(class_id: int):
-    """2) the dual list of the class's pupils; 3) Accéder au livret de compétences."""
-    with services().db.engine.connect() as conn:
+    """2) the dual list of the class's pupils; 3) Accéder au livret de compétences; the class overview."""
+    svc = services()
+    with svc.db.engine.connect() as conn:
         klass = get_class(conn, g.user, class_id)
         rows = class_pupils(conn, class_id)
-    return render_template("booklet/classe.html", klass=klass, pupils=rows)
+        overview = class_overview(conn, svc.ref, class_id, rows)
+    return render_template("booklet/classe.html", klass=klass, pupils=rows, overview=overview, ref=svc.ref)
 
 
 def _livret_context(class_id: int, pupil_ids: list[int], competence_id: str) -> dict:
@@ -230,6 +233,25 @@ def cancel_page():
 @login_required
 def printable(pupil_id: int):
     """The whole livret of one pupil, to print (print stylesheet)."""
+    return render_template("booklet/imprimer.html", **_printable_context(pupil_id))
+
+
+@bp.route(f"/eleve/<{URL_ID}:pupil_id>/livret.pdf")
+@login_required
+def printable_pdf(pupil_id: int):
+    """The printable livret as a PDF file (same page, same print stylesheet, same authorisation)."""
+    from booklet_web import livret_pdf  # WeasyPrint loads Pango: only the processes that make a PDF pay for it
+
+    context = _printable_context(pupil_id)
+    pdf = livret_pdf.html_to_pdf(render_template("booklet/imprimer.html", **context),
+                                 livret_pdf.PAGE_ROOT + request.script_root + "/")
+    pupil = context["pupil"]
+    return Response(pdf, mimetype="application/pdf",
+                    headers=exports.download_headers(livret_pdf.filename(pupil.last_name, pupil.first_name)))
+
+
+def _printable_context(pupil_id: int) -> dict:
+    """One pupil's whole livret, once the user is known to teach the pupil's class (or is an administrator)."""
     svc = services()
     with svc.db.engine.connect() as conn:
         pupil = exports.pupil_row(conn, pupil_id)
@@ -238,8 +260,7 @@ def printable(pupil_id: int):
         klass = get_class(conn, g.user, pupil.class_id)
         records = records_for(conn, [pupil.id], [i.id for i in svc.ref.items])
         valid = validations_for(conn, [pupil.id])
-    return render_template("booklet/imprimer.html", pupil=pupil, klass=klass, ref=svc.ref,
-                           records=records, valid=valid)
+    return {"pupil": pupil, "klass": klass, "ref": svc.ref, "records": records, "valid": valid}
 
 
 @bp.route(f"/classe/<{URL_ID}:class_id>/export.csv")

@@ -22,6 +22,7 @@ def resources(world):
         "livret 3B": f"/livret?classe={b}&eleve={pb}&competence=C1",
         "livret 3A avec un élève de 3B": f"/livret?classe={a}&eleve={pb}&competence=C1",
         "livret imprimable 3B": f"/eleve/{pb}/livret",
+        "livret PDF 3B": f"/eleve/{pb}/livret.pdf",
         "export CSV 3B": f"/classe/{b}/export.csv",
         "classe 3A": f"/classe/{a}",
         "livret 3A": f"/livret?classe={a}&eleve={pa}&competence=C1",
@@ -51,6 +52,7 @@ READ = {
     "livret 3B": {"jdupont": 403, "mmartin": 200, "adurand": 200},
     "livret 3A avec un élève de 3B": {"jdupont": 404, "mmartin": 404, "adurand": 404},
     "livret imprimable 3B": {"jdupont": 403, "mmartin": 200, "adurand": 200},
+    "livret PDF 3B": {"jdupont": 403, "mmartin": 200, "adurand": 200},
     "export CSV 3B": {"jdupont": 403, "mmartin": 200, "adurand": 200},
     "classe 3A": {"jdupont": 200, "mmartin": 200, "adurand": 200},
     "livret 3A": {"jdupont": 200, "mmartin": 200, "adurand": 200},
@@ -191,7 +193,8 @@ def test_tampered_livret_urls_are_4xx(world, client, query):
     assert 400 <= page.status_code < 500, (query, page.status_code)
 
 
-@pytest.mark.parametrize("url", ["/classe/999999", "/eleve/999999/livret", "/classe/999999/export.csv",
+@pytest.mark.parametrize("url", ["/classe/999999", "/eleve/999999/livret", "/eleve/999999/livret.pdf",
+                                 "/classe/999999/export.csv",
                                  "/classe/-1", "/nulle-part"])
 def test_unknown_ids_are_404(world, client, url):
     world.log_in(client, "adurand")
