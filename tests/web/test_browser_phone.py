@@ -223,3 +223,19 @@ def test_the_console_by_keyboard_on_a_desktop(world, server, page):
         page.goto(base + url)
         assert page.title(), name
         checked(page)
+
+
+def test_a_state_services_site_on_a_phone_and_a_desktop(world, server, phone, page):
+    """With JETON_STATE_SERVICE, the State's brand block and the Marianne font (its own files) are shown; axe-core
+    still finds nothing and the page still fits."""
+    world.app.config.update(JETON_STATE_SERVICE=True, JETON_STATE_LINES="Ministère|de l'Éducation|nationale")
+    for browser_page, name in ((phone, "48-telephone-service-de-l-etat"), (page, "49-ordinateur-service-de-l-etat")):
+        if browser_page is page:
+            page.set_viewport_size({"width": 1100, "height": 800})
+        browser_page.goto(f"{server}/connexion/")
+        assert browser_page.locator(".fr-logo").inner_html() == "Ministère<br>de l'Éducation<br>nationale"
+        browser_page.evaluate("document.fonts.ready")
+        assert browser_page.evaluate("document.fonts.check('1em Marianne')")
+        assert browser_page.evaluate("[...document.fonts].some(f => f.family === 'Marianne' && f.status === 'loaded')")
+        checked(browser_page)
+        shot(browser_page, name)
