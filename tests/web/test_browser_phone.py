@@ -160,7 +160,7 @@ def test_no_page_scrolls_sideways_at_360_px(world, server, browser):
     fits(page)
     a, pupil = world.class_id("3A"), world.pupil_ids("3A")[0]
     booklet = {"classe": f"/classe/{a}", "livret": f"/livret?classe={a}&eleve={pupil}&competence=C1",
-               "livret imprimable": f"/eleve/{pupil}/livret", "mes sessions": "/sessions",
+               "livret imprimable": f"/eleve/{pupil}/livret", "mes sessions": "/connexion/sessions",
                "page introuvable": "/nulle-part"}
     for url in [*booklet.values(), *console_pages(world).values()]:
         page.goto(base + url)
