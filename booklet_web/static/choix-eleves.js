@@ -1,6 +1,7 @@
 /* Class page: choose pupils by large check boxes on a touch screen (with "Tous" and a search by name), by the dual
-   list with a mouse, decided once when the page opens. Both send the same "eleve" fields; the way not shown has its fields disabled. Without this
-   script the check boxes alone are shown, and work. */
+   list with a mouse. booklet.css shows one of them by the media query below; this script, once when the page opens,
+   disables the fields of the other (both send "eleve") and shows "Tous" and the search. Without it, sans-js.css
+   shows the check boxes alone, and they work. */
 (function () {
   "use strict";
   var form = document.getElementById("choix-eleves");
@@ -10,8 +11,6 @@
   var all = document.getElementById("eleve-tous");
   var search = document.getElementById("recherche-eleve");
   var count = document.getElementById("compte-eleves");
-  var tactile = form.querySelector(".choix-tactile");
-  var mouse = form.querySelector(".choix-souris");
 
   function shown(box) { return !box.closest("li").hidden; }
 
@@ -26,8 +25,6 @@
   function setMode() {
     var isTouch = touch.matches;
     form.dataset.mode = isTouch ? "tactile" : "souris";
-    tactile.hidden = !isTouch;
-    mouse.hidden = isTouch;
     boxes.forEach(function (b) { b.disabled = !isTouch; });
     document.getElementById("eleves-choisis").disabled = isTouch;
   }

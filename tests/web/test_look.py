@@ -111,8 +111,11 @@ def test_without_javascript_the_class_page_chooses_pupils_by_check_boxes(world, 
     page = client.get(f"/classe/{a}")
     boxes = re.findall(r'<input type="checkbox" name="eleve" value="(\d+)"', page.text)
     assert sorted(map(int, boxes)) == sorted(world.pupil_ids("3A"))
-    # the dual list and the search are shown by the script only; the check boxes are not disabled
-    assert '<div class="choix-souris" hidden>' in page.text and "disabled" not in page.text
+    # without the script, its stylesheet shows the check boxes alone (none disabled), never the empty dual list
+    assert '<noscript><link rel="stylesheet" href="/static/sans-js.css"></noscript>' in page.text
+    assert "disabled" not in page.text
+    with client.get("/static/sans-js.css") as css:
+        assert ".choix-souris { display: none !important; }" in css.text
     assert '<fieldset class="choix-tactile"' in page.text
     assert "<legend>2) Cochez un ou plusieurs élèves</legend>" in page.text
     chosen = "&".join(f"eleve={p}" for p in boxes[:2])
