@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.support import PIN, code_for
-from tests.web.test_browser import log_in_with_keyboard, shot
+from tests.web.test_browser import IMG, log_in_with_keyboard, shot
 from tests.web.test_browser_console import accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,6 +27,14 @@ def phone(browser):
     yield page
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def phone_shot(page, name, element=None) -> None:
+    """A screenful, as the phone shows it (scrolled to ``element``): a full-page screenshot would leave the phone's
+    emulation while it is taken, and the page would be drawn for a mouse."""
+    if element is not None:
+        element.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(IMG / f"{name}.png"))
 
 
 def fits(page) -> None:
@@ -67,7 +75,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     page.keyboard.type("jdupont")
     page.get_by_label("Mot de Passe ou Passcode OTP").tap()
     page.keyboard.type(code_for("jdupont", clock.t))
-    shot(page, "40-telephone-authentification")
+    phone_shot(page, "40-telephone-authentification")
     page.get_by_role("button", name="Valider").tap()
     page.get_by_label("Saisissez votre nouveau code PIN").tap()
     page.keyboard.type(PIN)
@@ -99,7 +107,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     checked(page)
     page.locator("label", has_text="Tous").tap()
     page.get_by_text("6 élèves cochés.").wait_for()
-    shot(page, "41-telephone-choix-des-eleves")
+    phone_shot(page, "41-telephone-choix-des-eleves", page.get_by_text("2) Cochez un ou plusieurs élèves"))
     page.get_by_role("button", name="Accéder au livret de compétences").tap()
 
     # the livret of the 6 pupils: a star, save; a whole compétence, save
@@ -107,7 +115,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     checked(page)
     page.locator("label[for='item-C1.2']").tap()
     assert page.locator("#item-C1\\.2").is_checked()
-    shot(page, "42-telephone-livret")
+    phone_shot(page, "42-telephone-livret", page.get_by_role("heading", name="Compétence 1", exact=False).first)
     page.get_by_role("button", name="Enregistrer").tap()
     page.get_by_text("Enregistré : 6 item(s) renseigné(s).").wait_for()
     page.get_by_role("link", name="Compétence 7").tap()
@@ -122,7 +130,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
         .wait_for()
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     checked(page)
-    shot(page, "43-telephone-aide")
+    phone_shot(page, "43-telephone-aide", page.get_by_role("img", name="Sélectionner une classe"))
     page.get_by_role("link", name="Mes sessions").tap()
     page.get_by_role("heading", name="Mes sessions ouvertes").wait_for()
     checked(page)
@@ -139,7 +147,7 @@ def test_the_console_by_taps_on_a_phone(world, server, phone):
     page.get_by_role("link", name="Clés", exact=True).tap()
     page.get_by_role("link", name="JT-0001").tap()
     page.get_by_role("heading", name="Clé JT-0001").wait_for()
-    shot(page, "44-telephone-page-d-une-cle")
+    phone_shot(page, "44-telephone-page-d-une-cle")
     for name, url in console_pages(world).items():
         page.goto(base + url)
         assert page.title(), name
@@ -238,4 +246,4 @@ def test_a_state_services_site_on_a_phone_and_a_desktop(world, server, phone, pa
         assert browser_page.evaluate("document.fonts.check('1em Marianne')")
         assert browser_page.evaluate("[...document.fonts].some(f => f.family === 'Marianne' && f.status === 'loaded')")
         checked(browser_page)
-        shot(browser_page, name)
+        (phone_shot if browser_page is phone else shot)(browser_page, name)
