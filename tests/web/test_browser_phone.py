@@ -128,6 +128,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     page.get_by_role("link", name="Aide", exact=True).tap()
     page.get_by_role("heading", name="Guide de l'enseignant : la clé OTP et le Livret Personnel de Compétences") \
         .wait_for()
+    page.wait_for_load_state("load")  # every picture loaded (or failed)
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     checked(page)
     phone_shot(page, "43-telephone-aide", page.get_by_role("img", name="Sélectionner une classe"))
