@@ -10,7 +10,7 @@ SHELL := /bin/bash
 # pip's notes about this machine's absent local mirrors are noise; real errors still fail the pipe.
 QUIET := { grep -v -e 'is ignored: it is neither' -e 'BuildBackendWarning' || true; }
 
-.PHONY: demo radius-demo test lint bench browser interop-tools privacyidea radius-tools pdf-libs venv clean schematic battery
+.PHONY: demo radius-demo test lint bench browser interop-tools privacyidea radius-tools pdf-libs venv clean schematic battery dsfr
 
 # The virtual environment is rebuilt only when pyproject.toml changes: a second run starts at once. Pango (for
 # WeasyPrint, the livret as PDF) is checked every time but never forces a rebuild (order-only prerequisite).
@@ -20,7 +20,19 @@ $(STAMP): pyproject.toml | pdf-libs
 	$(BIN)/python -m pip install -q -e '.[dev]' 2>&1 | $(QUIET)
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The Système de design de l'État (npm @gouvfr/dsfr, pinned and checked by SHA-512 in booklet_web/vendor_dsfr.py)
+# unpacked into the git-ignored booklet_web/static/dsfr/ once; the pages never fetch anything at run time.
+DSFR := booklet_web/static/dsfr/VERSION
+$(DSFR): booklet_web/vendor_dsfr.py
+	@command -v npm >/dev/null 2>&1 || [ -f var/cache/dsfr/gouvfr-dsfr-$$(sed -n 's/^VERSION = "\(.*\)"/\1/p' $<).tgz ] || { \
+	  echo "Installing Debian's npm to vendor the DSFR..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO $(APT_GET) update -qq && $$SUDO $(APT_GET) install -y -qq npm >/dev/null; }
+	$(PYTHON) booklet_web/vendor_dsfr.py
+
+dsfr: $(DSFR)
+
+venv: $(STAMP) $(DSFR)
 
 # apt-get waits for another apt or dpkg (unattended upgrades, a second make) instead of failing at once.
 APT_GET := env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
@@ -71,7 +83,7 @@ radius-tools:
 	  { $$SUDO systemctl disable --now freeradius >/dev/null 2>&1 || $$SUDO service freeradius stop >/dev/null 2>&1 || true; }; }
 
 # The whole product on var/demo/ (SQLite) with simulated tokens; DEMO_ARGS=--fresh starts over.
-demo: $(STAMP)
+demo: $(STAMP) $(DSFR)
 	$(BIN)/jeton-web demo $(DEMO_ARGS)
 
 # jeton-radius on 127.0.0.1:18120 over the demo's database (run `make demo` first): see docs/radius.md.
@@ -81,7 +93,7 @@ radius-demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) browser interop-tools radius-tools lint
+test: $(STAMP) $(DSFR) browser interop-tools radius-tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -61,6 +61,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         JETON_HTTPS=False,
         # who may read /healthz and /metrics: comma-separated addresses or networks (default: this host only)
         JETON_OPS_ALLOW=os.environ.get("JETON_OPS_ALLOW"),
+        # True only on the site of a State service: the Marianne font and the State's brand block (its lines, e.g.
+        # "Ministère|de l'Éducation|nationale"); otherwise a system font and a plain header (docs/booklet.md)
+        JETON_STATE_SERVICE=os.environ.get("JETON_STATE_SERVICE", "") in ("1", "true", "oui"),
+        JETON_STATE_LINES=os.environ.get("JETON_STATE_LINES", "République|Française"),
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -130,6 +134,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin_users,
         auth,
         booklet,
+        guide,
         operations,
     )
 
@@ -137,6 +142,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(booklet.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(guide.bp)
+    app.context_processor(lambda: {"site": _site(app.config)})
     app.before_request(auth.load_user)
     app.jinja_env.filters["quand"] = _format_when
 
@@ -178,6 +185,14 @@ def _security_headers(response):
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _site(config) -> dict:
+    """What base.html shows of the site: the State's brand and font, or not."""
+    lines = config["JETON_STATE_LINES"]
+    if isinstance(lines, str):
+        lines = [line.strip() for line in lines.split("|") if line.strip()]
+    return {"state_service": bool(config["JETON_STATE_SERVICE"]), "state_lines": lines}
 
 
 def _simple_error(status: int, message: str):

@@ -31,6 +31,7 @@
       if (e.key === "Enter" || e.key === "Delete") { e.preventDefault(); moveOptions(right, left, false); }
     });
     form.addEventListener("submit", function (e) {
+      if (form.dataset.mode === "tactile") { return; }  // the check boxes of choix-eleves.js
       if (right.options.length === 0) {
         e.preventDefault();
         var msg = document.getElementById("aucun-eleve");
