@@ -23,6 +23,10 @@ PAGE_ROOT = "http://livret.invalid"
 """The origin the page is laid out under: never resolved (``.invalid``), and independent of the request's Host."""
 
 
+#: static files the PDF never reads (under the static URL path)
+SCREEN_ONLY = "dsfr/"
+
+
 class StaticOnlyFetcher(URLFetcher):
     """Serves WeasyPrint the files under ``static_folder`` named by ``<root><static_url_path>/...`` and refuses any
     other URL (another host or port, another path, ``file:``, ``data:``): WeasyPrint then skips that resource."""
@@ -34,6 +38,10 @@ class StaticOnlyFetcher(URLFetcher):
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
+        if url.startswith(self._prefix + SCREEN_ONLY):
+            # the State design system's stylesheet (2 MB, screen and phone layout) is left to the browser: the
+            # printable page is laid out by booklet.css and print.css, and WeasyPrint parses a stylesheet per PDF
+            raise ValueError("feuille de style d'écran, inutile à l'impression")
         path = self._static_path(url)
         if path is None:
             self.refused.append(url)

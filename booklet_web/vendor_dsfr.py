@@ -49,8 +49,9 @@ def fetch(cache: Path) -> Path:
         npm = shutil.which("npm")
         if npm is None:
             sys.exit("npm is missing: install Debian's npm (apt-get install npm) to vendor the DSFR")
-        subprocess.run([npm, "pack",  # noqa: S603 - a fixed command line, the version pinned above f"@gouvfr/dsfr@{VERSION}", "--pack-destination", str(cache),
-                        "--silent"], check=True, stdout=subprocess.DEVNULL)
+        # a fixed command line, the version pinned above
+        command = [npm, "pack", f"@gouvfr/dsfr@{VERSION}", "--pack-destination", str(cache), "--silent"]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
     found = integrity_of(tarball)
     if found != INTEGRITY:
         tarball.unlink()
