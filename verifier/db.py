@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from alembic import command
@@ -14,6 +16,10 @@ from sqlalchemy.engine import URL, make_url
 from verifier.errors import ConfigurationError, SchemaError
 from verifier.private_files import private_sqlite_file
 from verifier.schema import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from verifier.keyring import KeyRing
+    from verifier.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: the embedded database when no URL is given (and JETON_DB_URL is unset), relative to the working directory
@@ -120,3 +126,15 @@ def check_schema(engine: sa.Engine) -> None:
     if current != head:
         raise SchemaError(f"the database schema is at {current}, this verifier needs {head}: run `jeton-admin init`",
                           french=f"le schéma de la base est à {current}, il faut {head} : lancez `jeton-admin init`")
+
+
+class StoreHandle(Protocol):
+    """What the store's helpers (``verifier.import_plan``, ``verifier.rotation``) use of a ``verifier.Store``: its
+    engine, key ring (which a rotation replaces), settings and transactions. A protocol, so that they need not
+    import the store that calls them."""
+
+    engine: sa.Engine
+    ring: KeyRing
+    settings: Settings
+
+    def transaction(self) -> AbstractContextManager[sa.Connection]: ...

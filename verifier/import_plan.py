@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
+from verifier.db import StoreHandle as Store
 from verifier.errors import ConcurrentChange, DuplicateSerial, InvalidInput, KeyRingError
 from verifier.interchange import Entry
 from verifier.keyring import KeyRing
 from verifier.schema import tokens
-from verifier.store import Store
 from verifier.token_rules import ImportRecord, check_serial, check_token_params
 
 ADD, PRESENT, REFUSED = "add", "present", "refused"

@@ -23,7 +23,7 @@ from pathlib import Path
 from verifier import pskc_compat
 from verifier.errors import ImportFileError, PasswordNeeded
 from verifier.schema import ALGORITHMS
-from verifier.store import SERIAL_RE, ImportRecord
+from verifier.token_rules import SERIAL_RE, ImportRecord
 
 TOTP_URI = "urn:ietf:params:xml:ns:keyprov:pskc:totp"
 MAX_PBKDF2_ITERATIONS = 10_000_000

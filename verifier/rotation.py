@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
+from verifier.db import StoreHandle as Store
 from verifier.errors import ConcurrentChange, KeyRingError
 from verifier.keyring import KeyRing
 from verifier.schema import radius_clients, radius_sealed_name, tokens
-
-if TYPE_CHECKING:
-    from verifier.store import Store
 
 #: rows re-encrypted per transaction
 BATCH = 2000
