@@ -113,7 +113,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     # the livret of the 6 pupils: a star, save; a whole compétence, save
     page.get_by_text("6 élèves sélectionnés").wait_for()
     checked(page)
-    page.locator("label[for='item-C1.2']").tap()
+    page.get_by_role("button", name="Item C1.2 : non acquis").tap()  # a star: a button of at least 44 px
     assert page.locator("#item-C1\\.2").is_checked()
     phone_shot(page, "42-telephone-livret", page.get_by_role("heading", name="Compétence 1", exact=False).first)
     page.get_by_role("button", name="Enregistrer").tap()
@@ -201,7 +201,7 @@ def test_the_guide_by_keyboard_on_a_desktop(world, server, page):
     page.keyboard.press("Enter")
     page.get_by_text("2 élèves sélectionnés").wait_for()
     checked(page)
-    page.locator("#item-C1\\.2").focus()
+    page.get_by_role("button", name="Item C1.2 : non acquis").focus()
     page.keyboard.press("Space")
     assert page.locator("#item-C1\\.2").is_checked()
     page.get_by_role("button", name="Enregistrer").focus()

@@ -21,7 +21,7 @@ HOSTILE_IDS = [
     "9" * 5000,  # beyond Python's int() digit limit
     "-1", "abc", "1e3", "0x10", "1_0", "+1", "%201", "1%00", "1.0",
 ]
-ID_ROUTES = ["/classe/{}", "/classe/{}/export.csv", "/eleve/{}/livret"]
+ID_ROUTES = ["/classe/{}", "/classe/{}/export.csv", "/eleve/{}/livret", "/eleve/{}/livret.pdf"]
 
 
 def test_every_route_with_an_id_is_in_this_test_and_bounds_it(app):
