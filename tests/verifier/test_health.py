@@ -192,6 +192,7 @@ def test_the_threshold_is_the_firmwares():
     assert health.BATTERY_LOW == board["BATTERY_LOW"]
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")  # 0007's indexes
 def test_the_tables_match_the_migration(store):
     with store.engine.connect() as conn:
         inspector = sa.inspect(conn)
