@@ -49,6 +49,17 @@ def checked(page) -> None:
     fits(page)
 
 
+STATE = {"JETON_STATE_SERVICE": True, "JETON_STATE_LINES": "Ministère|de l'Éducation|nationale"}
+
+
+@pytest.fixture(params=["jeton", "etat"])
+def look(request, world) -> str:
+    """Both looks of the site: Jeton's own (the default) and the DSFR of a State service's site."""
+    if request.param == "etat":
+        world.app.config.update(STATE)
+    return request.param
+
+
 def console_pages(world) -> dict[str, str]:
     """Every page of the console an administrator reads (as in test_authorisation), by name."""
     a = world.class_id("3A")
@@ -64,18 +75,24 @@ def console_pages(world) -> dict[str, str]:
     }
 
 
-def test_the_guide_by_taps_on_a_phone(world, server, phone):
+def test_the_guide_by_taps_on_a_phone(world, server, phone, look):
     base, clock, page = server, world.clock, phone
+
+    def snap(page, name, element=None):  # the pictures of the docs show the default look
+        if look == "jeton":
+            phone_shot(page, name, element)
     assert page.evaluate("matchMedia('(pointer: coarse)').matches")
 
     # Partie 1: first login, the 6 digits alone, a new PIN, then PIN + the next code
     page.goto(f"{base}/connexion/")
+    sheets = page.evaluate("[...document.styleSheets].map(s => s.href.split('/static/')[1])")
+    assert sheets[0] == {"jeton": "jeton.css", "etat": "dsfr/dsfr.min.css"}[look]
     checked(page)
     page.get_by_label("Identifiant").tap()
     page.keyboard.type("jdupont")
     page.get_by_label("Mot de Passe ou Passcode OTP").tap()
     page.keyboard.type(code_for("jdupont", clock.t))
-    phone_shot(page, "40-telephone-authentification")
+    snap(page, "40-telephone-authentification")
     page.get_by_role("button", name="Valider").tap()
     page.get_by_label("Saisissez votre nouveau code PIN").tap()
     page.keyboard.type(PIN)
@@ -107,7 +124,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     checked(page)
     page.locator("label", has_text="Tous").tap()
     page.get_by_text("6 élèves cochés.").wait_for()
-    phone_shot(page, "41-telephone-choix-des-eleves", page.get_by_text("2) Cochez un ou plusieurs élèves"))
+    snap(page, "41-telephone-choix-des-eleves", page.get_by_text("2) Cochez un ou plusieurs élèves"))
     page.get_by_role("button", name="Accéder au livret de compétences").tap()
 
     # the livret of the 6 pupils: a star, save; a whole compétence, save
@@ -115,7 +132,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     checked(page)
     page.get_by_role("button", name="Item C1.2 : non acquis").tap()  # a star: a button of at least 44 px
     assert page.locator("#item-C1\\.2").is_checked()
-    phone_shot(page, "42-telephone-livret", page.get_by_role("heading", name="Compétence 1", exact=False).first)
+    snap(page, "42-telephone-livret", page.get_by_role("heading", name="Compétence 1", exact=False).first)
     page.get_by_role("button", name="Enregistrer").tap()
     page.get_by_text("Enregistré : 6 item(s) renseigné(s).").wait_for()
     page.get_by_role("link", name="Compétence 7").tap()
@@ -131,7 +148,7 @@ def test_the_guide_by_taps_on_a_phone(world, server, phone):
     page.wait_for_load_state("load")  # every picture loaded (or failed)
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     checked(page)
-    phone_shot(page, "43-telephone-aide", page.get_by_role("img", name="Sélectionner une classe"))
+    snap(page, "43-telephone-aide", page.get_by_role("img", name="Sélectionner une classe"))
     page.get_by_role("link", name="Mes sessions").tap()
     page.get_by_role("heading", name="Mes sessions ouvertes").wait_for()
     checked(page)
@@ -155,7 +172,7 @@ def test_the_console_by_taps_on_a_phone(world, server, phone):
         checked(page)
 
 
-def test_no_page_scrolls_sideways_at_360_px(world, server, browser):
+def test_no_page_scrolls_sideways_at_360_px(world, server, browser, look):
     base, clock = server, world.clock
     context = browser.new_context(locale="fr-FR", **{**PHONE, "viewport": {"width": 360, "height": 740}})
     page = context.new_page()
@@ -237,7 +254,7 @@ def test_the_console_by_keyboard_on_a_desktop(world, server, page):
 def test_a_state_services_site_on_a_phone_and_a_desktop(world, server, phone, page):
     """With JETON_STATE_SERVICE, the State's brand block and the Marianne font (its own files) are shown; axe-core
     still finds nothing and the page still fits."""
-    world.app.config.update(JETON_STATE_SERVICE=True, JETON_STATE_LINES="Ministère|de l'Éducation|nationale")
+    world.app.config.update(STATE)
     for browser_page, name in ((phone, "48-telephone-service-de-l-etat"), (page, "49-ordinateur-service-de-l-etat")):
         if browser_page is page:
             page.set_viewport_size({"width": 1100, "height": 800})

@@ -1,6 +1,6 @@
-"""The look of the booklet (issue 16): the vendored DSFR served from the application itself, the State's brand and
-Marianne font only on a State service's site, the "Aide" page from the teacher's guide, and the class page's
-check boxes that choose pupils without JavaScript."""
+"""The look of the booklet (issue 16): Jeton's own look by default; the vendored DSFR, served from the application
+itself, with the State's brand and Marianne font only on a State service's site; the "Aide" page from the teacher's
+guide, and the class page's check boxes that choose pupils without JavaScript."""
 
 from __future__ import annotations
 
@@ -49,29 +49,36 @@ def test_the_font_rules_are_split_from_the_stylesheet():
     assert vendor_dsfr.split_fonts(css) == ("a{b:c}d{e:f}", "@font-face{font-family:Marianne;src:url(fonts/M.woff2)}\n")
 
 
-def test_every_page_loads_the_dsfr_from_the_application_under_the_strict_csp(world, client):
+def test_every_page_loads_its_look_from_the_application_under_the_strict_csp(world, client):
     page = client.get("/connexion/")
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     sheets = STYLESHEETS.findall(page.text)
-    assert sheets[0] == "/static/dsfr/dsfr.min.css" and all(s.startswith("/static/") for s in sheets)
+    assert sheets[:2] == ["/static/jeton.css", "/static/booklet.css"]
+    assert all(s.startswith("/static/") for s in sheets)
     with client.get(sheets[0]) as css:
-        assert css.status_code == 200 and ".fr-header" in css.text
+        assert css.status_code == 200 and ".fr-btn" in css.text
 
 
-def test_not_a_state_service_by_default_no_marianne_no_brand_block(world, client):
+def test_not_a_state_service_by_default_neither_the_dsfr_nor_marianne_nor_the_brand_block(world, client):
+    """The DSFR's terms of use reserve it to the State's administrations: a site that does not say it is one gets
+    Jeton's own look, never the State's stylesheet, font or brand block."""
     page = client.get("/connexion/")
-    assert "/static/dsfr/fonts.css" not in page.text
+    assert "/static/dsfr/" not in page.text
     assert "fr-logo" not in page.text and "République" not in page.text
     assert 'class="sans-marque"' in page.text
     assert '<p class="fr-header__service-title titre">Livret personnel de compétences</p>' in page.text
 
 
-def test_a_state_service_shows_marianne_and_the_brand_block(world, client):
+def test_a_state_service_gets_the_dsfr_marianne_and_the_brand_block(world, client):
     world.app.config.update(JETON_STATE_SERVICE=True, JETON_STATE_LINES="Ministère|de l'Éducation|nationale")
     page = client.get("/connexion/")
-    assert '<link rel="stylesheet" href="/static/dsfr/fonts.css">' in page.text
+    sheets = STYLESHEETS.findall(page.text)
+    assert sheets[:3] == ["/static/dsfr/dsfr.min.css", "/static/dsfr/fonts.css", "/static/booklet.css"]
+    assert "/static/jeton.css" not in page.text
     assert '<p class="fr-logo">Ministère<br>de l&#39;Éducation<br>nationale</p>' in page.text
     assert 'class="marque-etat"' in page.text
+    with client.get("/static/dsfr/dsfr.min.css") as css:
+        assert css.status_code == 200 and ".fr-header" in css.text
     with client.get("/static/dsfr/fonts.css") as fonts:
         assert "Marianne" in fonts.text
 
