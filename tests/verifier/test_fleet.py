@@ -307,11 +307,11 @@ def test_the_counts_of_users_with_or_without_a_token_alone_and_with_other_filter
     assert users(district, UserQuery(has_token=True)).total == 11
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL's: test_postgresql_searches_through_...
 def test_sqlite_searches_users_through_a_trigram_index_kept_by_triggers(district):
     """On SQLite, migration 0007's FTS5 trigram index answers a search of 3 characters or more, the same users as
     the LIKE of shorter ones; triggers keep it as users are added, renamed and removed."""
-    if district.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's index (PostgreSQL's trigram indexes: test_postgresql_searches_through_...)")
+    assert district.engine.dialect.name == "sqlite"
     plan = _plans(district, lambda conn: fleet.user_page(conn, UserQuery(search="dupont1")))
     assert "users_search" in plan, plan
     assert [u.login for u in users(district, UserQuery(search="dupont1")).rows] == ["prof10", "prof11", "prof12"]
