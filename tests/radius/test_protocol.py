@@ -58,6 +58,33 @@ def test_first_use_from_a_vpn_client_follows_the_guide_steps_2_to_4(store, handl
     assert store.get_token("MD-0001").state == "active"
 
 
+def test_the_pin_with_the_code_that_chose_it_is_told_to_wait_within_that_first_use_only(store, handler, clock,
+                                                                                        planted):
+    """Guide step 4 typed too soon: PIN + the code just used to choose the PIN. Within the challenges of that first
+    use the answer is "wait for the code to change" (a new challenge, the attempt refused and counted); the same
+    passcode from anyone else, or with another code, is the bare refusal."""
+    codes = assigned_token(store, "MD-0010", "mdupont", planted=planted)
+    step = codes.step_of(T0)
+    first_code = planted.value(codes.code(step))
+    first = send(handler, request("mdupont", first_code))
+    again = send(handler, request("mdupont", "4821", state=first.state))
+    done = send(handler, request("mdupont", "4821", state=again.state))
+    assert done.message == "Attendez que le code de votre clé change, puis saisissez votre PASSCODE"
+    clock.now += 3
+    too_soon = send(handler, request("mdupont", "4821" + first_code, state=done.state))
+    assert (too_soon.kind, too_soon.message) == (
+        "Access-Challenge", "Attendez que le code de votre clé change, puis saisissez votre PASSCODE")
+    assert store.get_token("MD-0010").fail_count == 1  # refused as a replay all the same
+    wrong = send(handler, request("mdupont", "4821" + "000000", state=too_soon.state))
+    assert (wrong.kind, wrong.message) == ("Access-Reject", "Identifiant ou passcode incorrect")
+    clock.now = (step + 1) * 30 + 1
+    last = send(handler, request("mdupont", "4821" + planted.value(codes.code(step + 1)), state=too_soon.state))
+    assert last.kind == "Access-Accept"
+    stranger = send(handler, request("mdupont", "4821" + first_code))  # no State: not this first use
+    assert (stranger.kind, stranger.message) == ("Access-Reject", "Identifiant ou passcode incorrect")
+    assert first_code.encode() not in too_soon.state and b"4821" not in done.state  # sealed, and only a mark of it
+
+
 def test_a_trivial_or_mistyped_new_pin_is_asked_again(store, handler, planted):
     codes = assigned_token(store, "MD-0002", "mdupont", planted=planted)
     first = send(handler, request("mdupont", planted.value(codes.code(codes.step_of(T0)))))

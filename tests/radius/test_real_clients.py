@@ -64,6 +64,11 @@ def test_radclient_first_use_with_the_challenges_of_the_guide(store, server, pla
     kind, attrs, _ = radclient(server.address, _attrs("mdupont", "4821", attrs["State"]), SECRET_TEXT)
     assert (kind, attrs["Reply-Message"]) == (
         "Access-Challenge", "Attendez que le code de votre clé change, puis saisissez votre PASSCODE")
+    # too soon: the PIN with the code that chose it is told again to wait, not refused outright
+    too_soon = "4821" + planted.value(codes.code(step))
+    kind, attrs, _ = radclient(server.address, _attrs("mdupont", too_soon, attrs["State"]), SECRET_TEXT)
+    assert (kind, attrs["Reply-Message"]) == (
+        "Access-Challenge", "Attendez que le code de votre clé change, puis saisissez votre PASSCODE")
     passcode = "4821" + planted.value(codes.code(step + 1))
     kind, _, out = radclient(server.address, _attrs("mdupont", passcode, attrs["State"]), SECRET_TEXT)
     assert kind == "Access-Accept", out

@@ -9,6 +9,7 @@ CVE-2024-3596). Access-Requests become verifier calls; the verifier writes the a
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections import Counter
@@ -115,8 +116,8 @@ class RadiusHandler:
         return self._reply(request, rp.AccessAccept, messages.STATUS)  # RFC 5997 §3: Access-Accept on this port
 
     def _challenge(self, request, client: RadiusClient, kind: str, login: str, message: str,
-                   ticket: str | None = None, pin: str | None = None) -> rp.AuthPacket:
-        challenge = Challenge(kind, login, self.clock() + self.settings.ticket_ttl, ticket, pin)
+                   ticket: str | None = None, pin: str | None = None, first: str | None = None) -> rp.AuthPacket:
+        challenge = Challenge(kind, login, self.clock() + self.settings.ticket_ttl, ticket, pin, first)
         return self._reply(request, rp.AccessChallenge, message, self.sealer.seal(challenge, client.name))
 
     def _reject(self, request) -> rp.AuthPacket:
@@ -142,8 +143,11 @@ class RadiusHandler:
                 self.counts["bad_state"] += 1
                 return self._reject(request)
             return self._continue(request, client, challenge, password, source)
-        return self._outcome(request, client, login,
-                             self.verifier.authenticate(login, password, self.clock(), source=source), source)
+        result = self.verifier.authenticate(login, password, self.clock(), source=source)
+        if result.outcome is Outcome.NEW_PIN_REQUIRED:  # a first use: the 6 digits alone
+            return self._challenge(request, client, PIN_FIRST, login, messages.choose_pin(self.settings),
+                                   result.ticket, first=self.sealer.mark(password[-6:]))
+        return self._outcome(request, client, login, result, source)
 
     def _outcome(self, request, client: RadiusClient, login: str, result: Result, source: str) -> rp.AuthPacket:
         """Translate the verifier's outcome: the guide's next step as a challenge, or the final answer."""
@@ -167,20 +171,28 @@ class RadiusHandler:
                 check_new_pin(answer, answer, self.settings)
             except PinPolicyError as exc:
                 return self._challenge(request, client, PIN_FIRST, login,
-                                       messages.pin_refused(exc.reason, self.settings), challenge.ticket)
+                                       messages.pin_refused(exc.reason, self.settings), challenge.ticket,
+                                       first=challenge.first)
             return self._challenge(request, client, PIN_CONFIRM, login, messages.CONFIRM_PIN, challenge.ticket,
-                                   answer)
+                                   answer, challenge.first)
         if challenge.kind == PIN_CONFIRM:
             try:
                 self.verifier.set_pin(challenge.ticket, challenge.pin, answer, self.clock(), source=source)
             except PinPolicyError as exc:
                 return self._challenge(request, client, PIN_FIRST, login,
-                                       messages.pin_refused(exc.reason, self.settings), challenge.ticket)
+                                       messages.pin_refused(exc.reason, self.settings), challenge.ticket,
+                                       first=challenge.first)
             except TicketError:
                 return self._reject(request)
-            return self._challenge(request, client, PASSCODE, login, messages.PASSCODE)
+            return self._challenge(request, client, PASSCODE, login, messages.PASSCODE, first=challenge.first)
         if challenge.kind == NEXT_CODE:
             return self._outcome(request, client, login,
                                  self.verifier.next_code(challenge.ticket, answer, self.clock(), source=source), source)
-        return self._outcome(request, client, login,  # PASSCODE: PIN + a later code, as a fresh login
-                             self.verifier.authenticate(login, answer, self.clock(), source=source), source)
+        # PASSCODE: PIN + a later code, as a fresh login
+        result = self.verifier.authenticate(login, answer, self.clock(), source=source)
+        if result.outcome is Outcome.REJECT and challenge.first and len(answer) > 6 \
+                and hmac.compare_digest(self.sealer.mark(answer[-6:]), challenge.first):
+            # the PIN with the very code that chose it (a replay, refused and counted): within this challenge only,
+            # say to wait for the next code, as the web does, rather than the bare refusal
+            return self._challenge(request, client, PASSCODE, login, messages.PASSCODE, first=challenge.first)
+        return self._outcome(request, client, login, result, source)
