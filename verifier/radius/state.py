@@ -2,10 +2,11 @@
 
 A challenge's State carries what the next Access-Request needs: the step of the guide, the login, the verifier's
 single-use ticket, between the two typings of a new PIN the first typing, and on a first use a keyed mark of the
-code that chose the PIN (so that typing it again with the PIN is told "wait for the code to change"). It is encrypted and authenticated
-(AES-256-GCM, key derived from the key ring's primary key, associated data naming the RADIUS client), so the
-gateway holds an opaque blob: it can neither read it nor forge one, nor replay it through another client, and no
-server keeps per-challenge memory. The ticket stays single-use in the verifier, so a replayed State gets nowhere.
+code that chose the PIN (typed again with the PIN, it is told "wait for the code to change"). It is encrypted and
+authenticated (AES-256-GCM, key derived from the key ring's primary key, associated data naming the RADIUS
+client), so the gateway holds an opaque blob: it can neither read it nor forge one, nor replay it through another
+client, and no server keeps per-challenge memory. The ticket stays single-use in the verifier, so a replayed State
+gets nowhere.
 """
 
 from __future__ import annotations
