@@ -221,7 +221,7 @@ def verifier_user_creator(actor: str, clock: Callable[[], float] = time.time) ->
     """A :data:`CreateUser` that creates the account with the verifier's :func:`verifier.insert_user` (its login
     check, ``users`` row and audit row) in the caller's transaction, so that a refused roster leaves no account
     behind."""
-    from verifier.store import insert_user
+    from verifier.accounts import insert_user
 
     def create(conn: sa.Connection, login: str, name: str, role: str) -> int:
         return insert_user(conn, login, name, role, actor=actor, now=clock()).id

@@ -27,7 +27,9 @@ _ERRORS = (
 _HOMES = {
     **dict.fromkeys(_ERRORS, "verifier.errors"),
     "Settings": "verifier.settings",
-    **dict.fromkeys(("Store", "TokenInfo", "UserInfo", "init_store", "insert_user", "open_store"), "verifier.store"),
+    **dict.fromkeys(("Store", "TokenInfo"), "verifier.store"),
+    **dict.fromkeys(("UserInfo", "insert_user"), "verifier.accounts"),
+    **dict.fromkeys(("init_store", "open_store"), "verifier.opening"),
     **dict.fromkeys(("Outcome", "Result", "Verifier"), "verifier.verification"),
 }
 

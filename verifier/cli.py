@@ -15,6 +15,7 @@ import click
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
+from verifier.accounts import check_login
 from verifier.clikit import JetonGroup, confirm, run, setting, state_fr
 from verifier.clikit import actor as _actor
 from verifier.clikit import store as _store
@@ -32,8 +33,8 @@ from verifier.errors import (
     UserNotFound,
     VerifierError,
 )
+from verifier.opening import init_store
 from verifier.radius.admin_cli import radius_clients
-from verifier.store import check_login, init_store
 
 EXPECTED_ERRORS = (VerifierError, sa.exc.SQLAlchemyError, OSError)
 """The errors a command line turns into one French line (anything else is a bug: a traceback)."""

@@ -112,7 +112,7 @@ def actor() -> str:
 
 def store(ctx: click.Context):
     """The token store of ``--db`` and ``--keys``, opened once per command line and closed with it."""
-    from verifier.store import open_store
+    from verifier.opening import open_store
 
     obj = ctx.ensure_object(dict)
     if "store" not in obj:

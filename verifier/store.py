@@ -7,53 +7,38 @@ ConcurrentChange and nothing is written.
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from verifier import audit as audit_log
 from verifier import db, emergency, rotation
+from verifier.accounts import UserInfo, insert_user
 from verifier.errors import (
     AlreadyAssigned,
     ConcurrentChange,
-    DuplicateLogin,
     DuplicateSerial,
     InvalidInput,
     InvalidState,
     LastAdministrator,
-    NoKeysError,
     ResyncError,
     TokenNotFound,
     UserNotFound,
 )
-from verifier.keyring import KeyRing, create_keyring, load_keyring
+from verifier.keyring import KeyRing
 from verifier.schema import KINDS, ROLES, tickets, tokens, users
 from verifier.sessions import end_user_sessions
 from verifier.settings import Settings, settings_from_env
 from verifier.token_rules import SERIAL_RE, ImportRecord, check_serial, check_token_params  # noqa: F401 (re-exported)
 
-# Logins are never digits only, so a passcode typed into the login field is never mistaken for one.
-LOGIN_RE = re.compile(r"^(?![0-9]+$)[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 #: states whose token is held by a user (and counts for login)
 HELD = ("assigned", "active", "locked")
 #: states from which a token can be assigned
 ASSIGNABLE = ("ready",)
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    id: int
-    login: str
-    display_name: str
-    role: str
-    created_at: float
 
 
 @dataclass(frozen=True)
@@ -99,38 +84,6 @@ def _token_info(row) -> TokenInfo:
         drift=m["drift"], last_step=m["last_step"], fail_count=m["fail_count"], locked_at=m["locked_at"],
         key_id=m["key_id"],
     )
-
-
-def check_login(login: str) -> str:
-    if not isinstance(login, str) or not LOGIN_RE.match(login):
-        raise InvalidInput("a login is 1 to 64 characters (letters, digits, . _ @ -), not digits only",
-                           french="un identifiant a 1 à 64 caractères (lettres, chiffres, . _ @ -), "
-                                  "pas uniquement des chiffres")
-    return login
-
-
-def insert_user(conn: sa.Connection, login: str, display_name: str = "", role: str = "teacher", *,
-                actor: str = "system", now: float | None = None) -> UserInfo:
-    """Create a user inside the caller's transaction: the login and role checks, the ``users`` row and its
-    ``user.add`` audit row. Nothing is committed here, so a caller importing many users (the booklet's roster)
-    keeps all-or-nothing. Needs no key ring. InvalidInput for a bad login or role and DuplicateLogin for a login
-    that exists, both before anything is written; a concurrent insert of the same login also ends in
-    DuplicateLogin, and then the caller's transaction must be rolled back (let the error propagate)."""
-    check_login(login)
-    if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}",
-                           french=f"rôle inconnu : {', '.join(ROLES)} seulement")
-    if conn.execute(sa.select(users.c.id).where(users.c.login == login)).first() is not None:
-        raise DuplicateLogin(login)
-    now = _now(now)
-    try:
-        new_id = conn.execute(
-            users.insert().values(login=login, display_name=display_name or "", role=role, created_at=now)
-        ).inserted_primary_key[0]
-    except sa.exc.IntegrityError:
-        raise DuplicateLogin(login) from None
-    audit_log.write(conn, action="user.add", outcome="ok", actor=actor, login=login, detail=f"role={role}", now=now)
-    return UserInfo(new_id, login, display_name or "", role, now)
 
 
 @contextmanager
@@ -554,59 +507,3 @@ class Store:
         with self.transaction() as conn:
             audit_log.write(conn, action=action, outcome=outcome, actor=actor, login=login, serial=serial,
                             source=source, detail=detail)
-
-
-def _keys_path(keys_file: str | os.PathLike | None) -> Path:
-    keys_file = keys_file or os.environ.get("JETON_KEYS_FILE")
-    if not keys_file:
-        raise NoKeysError()
-    return Path(keys_file)
-
-
-def _with_web_key(ring: KeyRing) -> KeyRing:
-    """A key ring of an earlier release has no web signing key: give it one, taking over the separate
-    ``<keys>.web-secret`` file of that release (then removed) so that open forms keep working."""
-    if ring.web_primary is not None:
-        return ring
-    legacy = ring.path.with_name(f"{ring.path.name}.web-secret")
-    key = legacy.read_bytes() if legacy.is_file() else None
-    ring = ring.with_web_key(key, now=time.time(), grace=0)
-    ring.save(ring.path)
-    legacy.unlink(missing_ok=True)
-    return ring
-
-
-def open_store(url: str | None = None, keys_file: str | os.PathLike | None = None, *,
-               settings: Settings | None = None) -> Store:
-    """Open the token store at ``url`` (default: JETON_DB_URL or the embedded SQLite file) with the key ring of
-    ``keys_file`` (default: JETON_KEYS_FILE). Refuses to start without keys or with an old schema."""
-    ring = load_keyring(_keys_path(keys_file))
-    engine = db.make_engine(url)
-    try:
-        db.check_schema(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return Store(engine, ring, settings)
-
-
-def init_store(url: str | None = None, keys_file: str | os.PathLike | None = None, *,
-               settings: Settings | None = None, actor: str = "system") -> tuple[Store, bool, tuple]:
-    """Create or upgrade the database and, when the key file does not exist, create a key ring there (0600).
-
-    Returns (store, whether a key ring was created, (revision before, revision after)).
-    """
-    path = _keys_path(keys_file)
-    created = not path.exists()
-    ring = create_keyring(path) if created else _with_web_key(load_keyring(path))
-    engine = db.make_engine(url)
-    try:
-        revisions = db.upgrade(engine)
-        with engine.begin() as conn:
-            audit_log.write(conn, action="db.init", outcome="ok", actor=actor,
-                            detail=f"schema {revisions[0] or 'none'} -> {revisions[1]}"
-                            + ("; new key ring" if created else ""))
-    except BaseException:
-        engine.dispose()
-        raise
-    return Store(engine, ring, settings), created, revisions

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from verifier.store import LOGIN_RE
+from verifier.accounts import LOGIN_RE
 
 #: a run of this many digits or more at the end of an unknown login is taken for a PIN (and a code) and dropped
 DIGITS_DROPPED = 4

@@ -17,10 +17,11 @@ import pytest
 from tests.verifier.conftest import assert_audit_clean
 from tests.verifier.test_interchange import write_pskc
 from verifier import db, open_store
+from verifier.accounts import check_login
 from verifier.cli import error_message, main
 from verifier.errors import InvalidInput
 from verifier.otp import TokenCodes
-from verifier.store import check_login, check_serial, check_token_params
+from verifier.token_rules import check_serial, check_token_params
 from verifier.verification import Outcome, Verifier
 
 

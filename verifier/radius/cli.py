@@ -10,10 +10,10 @@ import click
 
 from verifier import clikit
 from verifier.cli import EXPECTED_ERRORS, error_message
+from verifier.opening import open_store
 from verifier.radius.clients import load_clients
 from verifier.radius.handler import RadiusHandler
 from verifier.radius.server import run
-from verifier.store import open_store
 from verifier.verification import Verifier
 
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from verifier.errors import VerifierError
+from verifier.opening import open_store
 from verifier.radius.clients import add_client, list_clients
-from verifier.store import open_store
 
 DEMO = Path("var") / "demo"
 LISTEN = "127.0.0.1:18120"
