@@ -129,6 +129,8 @@ def test_the_pages_work_with_the_keyboard(world, server, page):
     page.get_by_text("Accès au livret - OTP").wait_for()
     page.get_by_role("link", name="3A").focus()
     page.keyboard.press("Enter")
+    page.wait_for_url("**/classe/*")
+    page.wait_for_load_state("load")  # the dual list's keys are the page script's: wait until it has run
     # select the first pupil with the arrow keys, extend with Shift, move with Enter
     page.locator("#eleves-classe").focus()
     page.keyboard.press("ArrowDown")

@@ -206,6 +206,8 @@ def test_the_guide_by_keyboard_on_a_desktop(world, server, page):
     checked(page)
     page.get_by_role("link", name="3A").focus()
     page.keyboard.press("Enter")
+    page.wait_for_url("**/classe/*")
+    page.wait_for_load_state("load")
     # a mouse and a keyboard: the dual list, not the check boxes
     assert page.locator("#cases-eleves").is_hidden() and page.locator("#eleves-classe").is_visible()
     checked(page)
