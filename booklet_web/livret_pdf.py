@@ -23,8 +23,9 @@ PAGE_ROOT = "http://livret.invalid"
 """The origin the page is laid out under: never resolved (``.invalid``), and independent of the request's Host."""
 
 
-#: static files the PDF never reads (under the static URL path)
-SCREEN_ONLY = "dsfr/"
+#: static files the PDF never reads (under the static URL path): either look's screen stylesheet (the printable
+#: page is laid out by booklet.css and print.css alone, the same PDF whichever look the site has)
+SCREEN_ONLY = ("dsfr/", "jeton.css")
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -38,9 +39,9 @@ class StaticOnlyFetcher(URLFetcher):
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
-        if url.startswith(self._prefix + SCREEN_ONLY):
-            # the State design system's stylesheet (2 MB, screen and phone layout) is left to the browser: the
-            # printable page is laid out by booklet.css and print.css, and WeasyPrint parses a stylesheet per PDF
+        if url.startswith(tuple(self._prefix + name for name in SCREEN_ONLY)):
+            # the screen's look (the DSFR's 2 MB, or jeton.css, whose universal rules cost WeasyPrint seconds on a
+            # livret) is left to the browser; WeasyPrint parses every stylesheet again for each PDF
             raise ValueError("feuille de style d'écran, inutile à l'impression")
         path = self._static_path(url)
         if path is None:

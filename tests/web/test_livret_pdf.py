@@ -7,6 +7,7 @@ import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from pypdf import PdfReader
 
 from booklet_web.livret_pdf import StaticOnlyFetcher, filename, html_to_pdf
@@ -92,6 +93,19 @@ def test_rendering_fetches_no_external_url_only_the_apps_static_files(world, tmp
     assert sorted(fetcher.refused) == sorted([f"{other}/evil.css", f"file://{secret}", f"{other}/pixel.png",
                                               "http://localhost/pyproject.toml",
                                               "http://localhost/static/%2e%2e/%2e%2e/pyproject.toml"])
+
+
+@pytest.mark.parametrize("sheet", ["/static/jeton.css", "/static/dsfr/dsfr.min.css"])
+def test_the_screens_look_is_not_read_for_the_pdf(world, sheet):
+    """Either look's screen stylesheet is skipped (the printable page has booklet.css and print.css): the PDF is the
+    same whichever look the site has, and WeasyPrint does not lay out the screen's rules."""
+    app = world.app
+    fetcher = StaticOnlyFetcher("http://localhost/", app.static_url_path, app.static_folder)
+    with pytest.raises(ValueError, match="inutile à l'impression"):
+        fetcher.fetch(f"http://localhost{sheet}")
+    assert fetcher.refused == []  # not a refusal: a choice
+    fetcher.fetch("http://localhost/static/print.css")  # the print stylesheet is read
+    assert fetcher.refused == []
 
 
 def test_the_file_name_is_safe_whatever_the_name():
