@@ -35,13 +35,14 @@ class StaticOnlyFetcher(URLFetcher):
     def __init__(self, root: str, static_url_path: str, static_folder: str | Path) -> None:
         super().__init__(allowed_protocols=())
         self._prefix = root.rstrip("/") + "/" + static_url_path.strip("/") + "/"
+        self._screen_only = tuple(self._prefix + name for name in SCREEN_ONLY)
         self._folder = str(static_folder)
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
-        if url.startswith(tuple(self._prefix + name for name in SCREEN_ONLY)):
-            # the screen's look (the DSFR's 2 MB, or jeton.css, whose universal rules cost WeasyPrint seconds on a
-            # livret) is left to the browser; WeasyPrint parses every stylesheet again for each PDF
+        if url.startswith(self._screen_only):
+            # the screen's look (the DSFR's 2 MB, or jeton.css) is left to the browser: the printable page does not
+            # need it, and WeasyPrint would parse and cascade it again for each PDF
             raise ValueError("feuille de style d'écran, inutile à l'impression")
         path = self._static_path(url)
         if path is None:

@@ -143,19 +143,20 @@ class RadiusHandler:
                 self.counts["bad_state"] += 1
                 return self._reject(request)
             return self._continue(request, client, challenge, password, source)
-        result = self.verifier.authenticate(login, password, self.clock(), source=source)
-        if result.outcome is Outcome.NEW_PIN_REQUIRED:  # a first use: the 6 digits alone
-            return self._challenge(request, client, PIN_FIRST, login, messages.choose_pin(self.settings),
-                                   result.ticket, first=self.sealer.mark(password[-6:]))
-        return self._outcome(request, client, login, result, source)
+        return self._outcome(request, client, login,
+                             self.verifier.authenticate(login, password, self.clock(), source=source), source,
+                             typed=password)
 
-    def _outcome(self, request, client: RadiusClient, login: str, result: Result, source: str) -> rp.AuthPacket:
-        """Translate the verifier's outcome: the guide's next step as a challenge, or the final answer."""
+    def _outcome(self, request, client: RadiusClient, login: str, result: Result, source: str, *,
+                 typed: str | None = None) -> rp.AuthPacket:
+        """Translate the verifier's outcome: the guide's next step as a challenge, or the final answer. ``typed``:
+        the password of a request without a State, whose code a first use keeps a mark of."""
         if result.outcome is Outcome.ACCEPT:
             return self._reply(request, rp.AccessAccept)
         if result.outcome is Outcome.NEW_PIN_REQUIRED:
+            first = None if typed is None else self.sealer.mark(typed[-6:])  # a first use: the 6 digits alone
             return self._challenge(request, client, PIN_FIRST, login, messages.choose_pin(self.settings),
-                                   result.ticket)
+                                   result.ticket, first=first)
         if result.outcome is Outcome.NEXT_CODE_REQUIRED:
             return self._challenge(request, client, NEXT_CODE, login, messages.NEXT_CODE, result.ticket)
         # REJECT, LOCKED and THROTTLED (the verifier's shared throttle: the attempt was not even verified), and any
